@@ -1,0 +1,12 @@
+// Test runner settings: tests sit beside their code (*.test.ts) and end-to-end runs live in tests/.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["**/*.test.ts"],
+    exclude: ["node_modules/**", "dist/**"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
