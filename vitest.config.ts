@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Spawned `ocrflow` processes run the sources under test, never a stale dist/ build.
+    env: { OCRFLOW_FROM_SOURCE: "1" },
   },
 });

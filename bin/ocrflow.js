@@ -6,11 +6,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const compiled = join(root, "dist", "pipeline", "cli.js");
+const compiled = join(root, "dist", "stages", "cli.js");
 if (existsSync(compiled) && !process.env.OCRFLOW_FROM_SOURCE) {
   await import(pathToFileURL(compiled).href);
 } else {
-  const { register } = await import("node:module");
-  register("tsx/esm", pathToFileURL(join(root, "bin") + "/"));
-  await import(pathToFileURL(join(root, "pipeline", "cli.ts")).href);
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(pathToFileURL(join(root, "stages", "cli.ts")).href);
 }

@@ -19,6 +19,8 @@ export interface Workspace {
   lockPath: string;
   logDir: string;
   hasher: Hasher;
+  /** Forgets memoized hashes at, under or above a path a stage has just written. */
+  invalidate(repoRelative: string): void;
   /** Hashes a stage's path and, for cached outputs, stores it in the DVC cache. */
   record(repoRelative: string, toCache: boolean): Promise<LockedPath | undefined>;
   /** Persists caches (the state cache) after the run. */
@@ -166,7 +168,10 @@ export async function executeGraph(
       ...process.env,
       ...options.env,
       OCRFLOW_STAGE: name,
-      [PARAM_OVERRIDES_ENV]: JSON.stringify(options.overrides),
+      // Keys are absolute so a stage finds its overrides whatever its wdir.
+      [PARAM_OVERRIDES_ENV]: JSON.stringify(
+        Object.fromEntries(Object.entries(options.overrides).map(([file, o]) => [join(workspace.root, file), o])),
+      ),
     };
     const running: Running = { child: undefined as unknown as ChildProcess };
     active.set(name, running);
@@ -197,6 +202,7 @@ export async function executeGraph(
       finish({ ...base, outcome: "interrupted", error: "interrupted" });
       return;
     }
+    for (const out of stage.outs) workspace.invalidate(repoPath(stage, out.path));
     const deps: LockedPath[] = [];
     const outs: LockedPath[] = [];
     const problems: string[] = [];

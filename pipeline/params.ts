@@ -2,45 +2,18 @@
 // overrides applied, in the flat `{file: {dotted.key: value}}` shape that dvc.lock records.
 import { existsSync } from "node:fs";
 import { join, posix } from "node:path";
+import { applyParamOverrides, PARAM_OVERRIDES_ENV, type ParamOverridesByFile } from "./config.ts";
 import { pickKey, readParamsFile, type StageDef } from "./dvcyaml.ts";
 
 /** file (repo-relative) → dotted key → value; applied on top of the files' contents. */
-export type ParamOverrides = Record<string, Record<string, unknown>>;
+export type ParamOverrides = ParamOverridesByFile;
 
-/** The env var through which overrides reach stage processes, as JSON of `ParamOverrides`. */
-export const PARAM_OVERRIDES_ENV = "OCRFLOW_SET_PARAMS";
+export { PARAM_OVERRIDES_ENV };
 
 export interface StageParams {
   values: Record<string, Record<string, unknown>>;
   /** Human-readable problems: a missing file or key, which makes the stage fail before running. */
   errors: string[];
-}
-
-function setDotted(target: Record<string, unknown>, dotted: string, value: unknown): void {
-  const parts = dotted.split(".");
-  let node: Record<string, unknown> = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (next === null || typeof next !== "object" || Array.isArray(next)) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1] as string] = value;
-}
-
-/** Parses `-S` arguments: `key=value` (params.yaml) or `file:key=value`; values are read as YAML scalars. */
-export function parseOverrideArgs(args: string[], parseValue: (text: string) => unknown): ParamOverrides {
-  const overrides: ParamOverrides = {};
-  for (const arg of args) {
-    const eq = arg.indexOf("=");
-    if (eq <= 0) throw new Error(`invalid -S '${arg}': expected [file:]key=value`);
-    const left = arg.slice(0, eq);
-    const colon = left.lastIndexOf(":");
-    const file = colon > 0 ? left.slice(0, colon) : "params.yaml";
-    const key = colon > 0 ? left.slice(colon + 1) : left;
-    overrides[file] ??= {};
-    (overrides[file] as Record<string, unknown>)[key] = parseValue(arg.slice(eq + 1));
-  }
-  return overrides;
 }
 
 /** Caches parsed params files for one engine invocation (many stages read the same file). */
@@ -58,10 +31,7 @@ export class ParamsReader {
     const abs = join(this.root, repoRelative);
     let value: unknown;
     if (existsSync(abs)) {
-      value = structuredClone(readParamsFile(abs, repoRelative) ?? {});
-      for (const [key, override] of Object.entries(this.overrides[repoRelative] ?? {})) {
-        setDotted(value as Record<string, unknown>, key, override);
-      }
+      value = applyParamOverrides(readParamsFile(abs, repoRelative) ?? {}, this.overrides[repoRelative] ?? {});
     }
     this.files.set(repoRelative, value);
     return value;
