@@ -141,6 +141,70 @@ describe("engine end to end", () => {
     expect(existsSync(join(dir, "dvc.lock"))).toBe(false);
   });
 
+  it("rejects a params file that breaks its JSON Schema before any stage runs, naming file:line and key", async () => {
+    const schema = JSON.stringify({
+      type: "object",
+      additionalProperties: false,
+      properties: { epochs: { type: "integer", minimum: 1 }, name: { type: "string" } },
+    });
+    const dir = makeRepo("stages:\n  a:\n    cmd: echo ran > a.txt\n    params: [conf.yaml: [epochs]]\n    outs: [a.txt]\n", {
+      "conf.schema.json": schema,
+      "conf.yaml": "# yaml-language-server: $schema=./conf.schema.json\nepochs: 0\nnmae: x\n",
+    });
+    const result = spawnSync(process.execPath, [cli, "run", "-C", dir], { encoding: "utf8" });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("conf.yaml:2 epochs: must be >= 1");
+    expect(result.stderr).toMatch(/conf.yaml:3 nmae: unknown key/);
+    expect(existsSync(join(dir, "a.txt"))).toBe(false);
+    // The same check applies to -S overrides.
+    writeFileSync(join(dir, "conf.yaml"), "# yaml-language-server: $schema=./conf.schema.json\nepochs: 2\n");
+    const bad = spawnSync(process.execPath, [cli, "run", "-C", dir, "-S", "conf.yaml:epochs=-1"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("epochs");
+  });
+
+  it("passes -S overrides to stages, records them in dvc.lock, and turns ::progress lines into progress events", async () => {
+    const dir = makeRepo(
+      `stages:
+  a:
+    cmd: "echo ::progress 1/2 images && node -e \\"console.log(process.env.OCRFLOW_SET_PARAMS)\\" > env.txt && echo ::progress 2/2 images"
+    params: [lr]
+    outs: [env.txt]
+`,
+      { "params.yaml": "lr: 0.1\n" },
+    );
+    const events: Array<{ type: string }> = [];
+    const summary = await runPipeline({ root: dir, overrides: { "params.yaml": { lr: 0.5 } }, emit: (e) => events.push(e) });
+    expect(summary.ok).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, "env.txt"), "utf8"))).toEqual({ [join(dir, "params.yaml")]: { lr: 0.5 } });
+    expect(readLockFile(join(dir, "dvc.lock")).lock.stages.get("a")?.params).toEqual({ "params.yaml": { lr: 0.5 } });
+    expect(events.filter((e) => e.type === "stage-progress")).toEqual([
+      { type: "stage-progress", stage: "a", current: 1, total: 2, label: "images" },
+      { type: "stage-progress", stage: "a", current: 2, total: 2, label: "images" },
+    ]);
+    expect(events.some((e) => e.type === "stage-output" && JSON.stringify(e).includes("::progress"))).toBe(false);
+    // Without the override the file's value differs from the lock: the stage is stale again.
+    expect((await pipelineStatus({ root: dir }))[0]?.changed).toBe(true);
+  });
+
+  it("CLI: Ctrl-C stops running stages, exits 130 and records nothing for them", async () => {
+    const dir = makeRepo("stages:\n  slow:\n    cmd: echo started > started.txt && sleep 30 && echo x > out.txt\n    outs: [out.txt]\n");
+    const runner = spawn(process.execPath, [cli, "run", "-C", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    runner.stdout.on("data", (d) => (output += d));
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(join(dir, "started.txt"))) {
+      if (Date.now() > deadline) throw new Error("stage did not start");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    runner.kill("SIGINT");
+    const code = await new Promise((r) => runner.once("exit", r));
+    expect(code).toBe(130);
+    expect(output).toMatch(/slow\s+INTERRUPTED/);
+    expect(existsSync(join(dir, "dvc.lock"))).toBe(false);
+    expect(existsSync(join(dir, ".dvc", "tmp", "ocrflow-run.lock"))).toBe(false);
+  });
+
   it("CLI: a second concurrent run refuses the repo lock; kill -9 mid-run then a re-run gives correct outputs", async () => {
     // The delay is read from an undeclared file so that changing it does not by itself make the stage stale.
     const yaml = `stages:
