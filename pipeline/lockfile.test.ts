@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compareCodePoints, readLockFile, serializeLockFile, updateLockFile } from "./lockfile.ts";
+import { compareCodePoints } from "./hash.ts";
+import { readLockFile, serializeLockFile, updateLockFile } from "./lockfile.ts";
 
 describe("dvc.lock", () => {
   it("serializes entries in DVC's order and format", () => {

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "./atomic.ts";
 import { DEFAULT_PARAMS_FILE } from "./dvcyaml.ts";
+import { compareCodePoints } from "./hash.ts";
 import type { Problem } from "./errors.ts";
 import { parseYamlSource } from "./yaml-source.ts";
 
@@ -26,20 +27,6 @@ export interface LockEntry {
 
 export interface LockFile {
   stages: Map<string, LockEntry>;
-}
-
-/** Python's default string ordering (code points), which differs from JS's UTF-16 order above U+FFFF. */
-export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
-    const cx = x.value.codePointAt(0) as number;
-    const cy = y.value.codePointAt(0) as number;
-    if (cx !== cy) return cx - cy;
-  }
 }
 
 function normalizeLocked(raw: unknown): LockedPath | undefined {
