@@ -1,0 +1,118 @@
+// Loads the optional OpenBLAS addon (build/Release/ocrflow_blas.node, built by scripts/build-native.mjs)
+// and describes its functions; a missing or broken build yields a reason instead of an exception.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The addon's functions. All arrays are Float32Array views; outputs are written in place. */
+export interface NativeAddon {
+  /** Row-major C[b] = op(A[b]) op(B[b]) + beta C[b]; a stride of 0 broadcasts one operand over the batch. */
+  sgemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    strideC: number,
+    beta: number,
+  ): void;
+  /** geometry: n, h, w, c, kh, kw, oc, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW. */
+  conv2d(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;
+  /** dx must be zero-filled. */
+  conv2dBackpropInput(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;
+  conv2dBackpropFilter(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;
+  /** The geometry's kh, kw are the window and oc equals c. */
+  maxPool(...args: [...ConvGeometry, Float32Array, Float32Array]): void;
+  /** dx must be zero-filled. */
+  maxPoolGrad(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;
+  biasActivation(
+    y: Float32Array,
+    rows: number,
+    cols: number,
+    bias: Float32Array | null,
+    act: number,
+    alpha: number,
+  ): void;
+  softmaxRows(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  reduce(x: Float32Array, y: Float32Array, outer: number, mid: number, inner: number, op: number): void;
+  binary(
+    a: Float32Array,
+    b: Float32Array,
+    y: Float32Array,
+    shape: number[],
+    stridesA: number[],
+    stridesB: number[],
+    op: number,
+  ): void;
+  unary(x: Float32Array, y: Float32Array, n: number, op: number, alpha: number): void;
+  transpose(x: Float32Array, y: Float32Array, shape: number[], perm: number[]): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  config(): string;
+}
+
+export type ConvGeometry = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+
+export type AddonLoad = { addon: NativeAddon; path: string } | { addon: undefined; reason: string };
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+let cached: AddonLoad | undefined;
+
+/** Where the addon is looked for: OCRFLOW_NATIVE_ADDON, then the node-gyp output of this checkout. */
+export function addonCandidates(): string[] {
+  const list: string[] = [];
+  if (process.env.OCRFLOW_NATIVE_ADDON) list.push(process.env.OCRFLOW_NATIVE_ADDON);
+  list.push(join(repoRoot, "build", "Release", "ocrflow_blas.node"));
+  // From dist/models/backend when running the compiled CLI.
+  list.push(join(repoRoot, "..", "build", "Release", "ocrflow_blas.node"));
+  return list;
+}
+
+/** Loads the addon once. Threads default to every core (OCRFLOW_THREADS overrides). */
+export function loadNativeAddon(): AddonLoad {
+  if (cached) return cached;
+  const path = addonCandidates().find((p) => existsSync(p));
+  if (!path) {
+    cached = {
+      addon: undefined,
+      reason: "build/Release/ocrflow_blas.node not found (run `npm run build:native`)",
+    };
+    return cached;
+  }
+  // OpenMP threads that spin after each parallel region steal the core OpenBLAS needs next; unless the
+  // user chose otherwise, let them spin briefly and then sleep. Read by libgomp when the addon loads.
+  if (!process.env.GOMP_SPINCOUNT) process.env.OMP_WAIT_POLICY ??= "PASSIVE";
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(path) as NativeAddon;
+    const threads = Number(process.env.OCRFLOW_THREADS);
+    if (Number.isInteger(threads) && threads > 0) addon.setThreads(threads);
+    cached = { addon, path };
+  } catch (error) {
+    cached = { addon: undefined, reason: `${path} failed to load: ${(error as Error).message}` };
+  }
+  return cached;
+}

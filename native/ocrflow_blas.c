@@ -1,0 +1,669 @@
+// N-API addon for the `native` tfjs backend: OpenBLAS sgemm, im2col/col2im convolutions (NHWC) and a few
+// memory-bound kernels (bias + activation, row softmax, axis reductions) threaded with OpenMP.
+#define NAPI_VERSION 8
+#include <cblas.h>
+#include <math.h>
+#include <node_api.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Argument helpers                                                                                   */
+
+#define CHECK(call)                                                                                      \
+  do {                                                                                                   \
+    if ((call) != napi_ok) {                                                                             \
+      napi_throw_error(env, NULL, "ocrflow_blas: N-API call failed: " #call);                         \
+      return NULL;                                                                                       \
+    }                                                                                                    \
+  } while (0)
+
+static int get_f32(napi_env env, napi_value v, float** out, size_t* len) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset) != napi_ok) return 0;
+  if (type != napi_float32_array) return 0;
+  *out = (float*)data;
+  if (len) *len = length;
+  return 1;
+}
+
+static int get_f32_or_null(napi_env env, napi_value v, float** out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_null || t == napi_undefined) {
+    *out = NULL;
+    return 1;
+  }
+  return get_f32(env, v, out, NULL);
+}
+
+static int64_t get_i(napi_env env, napi_value v) {
+  int64_t r = 0;
+  napi_get_value_int64(env, v, &r);
+  return r;
+}
+
+static double get_d(napi_env env, napi_value v) {
+  double r = 0;
+  napi_get_value_double(env, v, &r);
+  return r;
+}
+
+#define ARGS(n)                                                                                          \
+  size_t argc = (n);                                                                                     \
+  napi_value argv[(n)];                                                                                  \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));                                           \
+  if (argc < (n)) {                                                                                      \
+    napi_throw_error(env, NULL, "ocrflow_blas: expected " #n " arguments");                           \
+    return NULL;                                                                                         \
+  }
+
+#define F32(i, name)                                                                                     \
+  float* name;                                                                                           \
+  if (!get_f32(env, argv[i], &name, NULL)) {                                                             \
+    napi_throw_type_error(env, NULL, "ocrflow_blas: argument " #i " must be a Float32Array");           \
+    return NULL;                                                                                         \
+  }
+
+/* A scratch buffer reused across calls: JS is single-threaded, and re-faulting fresh pages for every
+   convolution costs milliseconds. */
+static float* scratch = NULL;
+static size_t scratch_len = 0;
+
+static float* get_scratch(size_t n) {
+  if (n > scratch_len) {
+    free(scratch);
+    scratch = (float*)malloc(n * sizeof(float));
+    scratch_len = scratch ? n : 0;
+  }
+  return scratch;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* GEMM                                                                                               */
+
+/* sgemm(transA, transB, M, N, K, A, B, C, batch, strideA, strideB, strideC, beta)
+   Row-major C[b] = op(A[b]) * op(B[b]) + beta * C[b]; a stride of 0 broadcasts one matrix over the batch. */
+static napi_value Sgemm(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  int ta = (int)get_i(env, argv[0]), tb = (int)get_i(env, argv[1]);
+  int64_t M = get_i(env, argv[2]), N = get_i(env, argv[3]), K = get_i(env, argv[4]);
+  F32(5, A);
+  F32(6, B);
+  F32(7, C);
+  int64_t batch = get_i(env, argv[8]);
+  int64_t sa = get_i(env, argv[9]), sb = get_i(env, argv[10]), sc = get_i(env, argv[11]);
+  float beta = (float)get_d(env, argv[12]);
+  int lda = ta ? (int)M : (int)K;
+  int ldb = tb ? (int)K : (int)N;
+  enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
+  enum CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
+  if (batch == 1 || M * N * K >= (int64_t)1 << 21) {
+    for (int64_t b = 0; b < batch; b++) {
+      cblas_sgemm(CblasRowMajor, opa, opb, (int)M, (int)N, (int)K, 1.0f, A + b * sa, lda, B + b * sb, ldb, beta,
+                  C + b * sc, (int)N);
+    }
+  } else {
+    /* Many small products (attention heads): one per thread, each single-threaded inside OpenBLAS. */
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < batch; b++) {
+      cblas_sgemm(CblasRowMajor, opa, opb, (int)M, (int)N, (int)K, 1.0f, A + b * sa, lda, B + b * sb, ldb, beta,
+                  C + b * sc, (int)N);
+    }
+    openblas_set_num_threads(saved);
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Convolution (NHWC input, HWIO filter), by im2col + GEMM                                            */
+
+typedef struct {
+  int64_t n, h, w, c;        /* input */
+  int64_t kh, kw, oc;        /* filter */
+  int64_t sh, sw, dh, dw;    /* strides, dilations */
+  int64_t pt, pl;            /* top and left padding */
+  int64_t oh, ow;            /* output */
+} ConvGeom;
+
+static void read_geom(napi_env env, napi_value* argv, ConvGeom* g) {
+  int64_t* f = &g->n;
+  for (int i = 0; i < 15; i++) f[i] = get_i(env, argv[i]);
+}
+
+static int is_pointwise(const ConvGeom* g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h &&
+         g->ow == g->w;
+}
+
+/* Images per chunk, so that the column buffer stays near 16M floats while the GEMM keeps many rows. */
+static int64_t chunk_images(const ConvGeom* g) {
+  int64_t per = g->oh * g->ow * g->kh * g->kw * g->c;
+  int64_t nb = per > 0 ? ((int64_t)1 << 24) / per : g->n;
+  if (nb < 1) nb = 1;
+  if (nb > g->n) nb = g->n;
+  return nb;
+}
+
+static void im2col(const ConvGeom* g, const float* x, int64_t n0, int64_t nb, float* col) {
+  const int64_t K = g->kh * g->kw * g->c;
+  const int64_t rows = nb * g->oh * g->ow;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t b = r / (g->oh * g->ow), rem = r % (g->oh * g->ow);
+    int64_t oy = rem / g->ow, ox = rem % g->ow;
+    float* dst = col + r * K;
+    const float* img = x + (n0 + b) * g->h * g->w * g->c;
+    for (int64_t ky = 0; ky < g->kh; ky++) {
+      int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+      for (int64_t kx = 0; kx < g->kw; kx++) {
+        int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+        float* d = dst + (ky * g->kw + kx) * g->c;
+        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
+          memset(d, 0, g->c * sizeof(float));
+        } else {
+          memcpy(d, img + (iy * g->w + ix) * g->c, g->c * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+/* Adds columns back into images. Parallel over images, so no two threads write the same pixel. */
+static void col2im(const ConvGeom* g, const float* col, int64_t n0, int64_t nb, float* dx) {
+  const int64_t K = g->kh * g->kw * g->c;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < nb; b++) {
+    float* img = dx + (n0 + b) * g->h * g->w * g->c;
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        const float* src = col + ((b * g->oh + oy) * g->ow + ox) * K;
+        for (int64_t ky = 0; ky < g->kh; ky++) {
+          int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+          if (iy < 0 || iy >= g->h) continue;
+          for (int64_t kx = 0; kx < g->kw; kx++) {
+            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            float* d = img + (iy * g->w + ix) * g->c;
+            const float* s = src + (ky * g->kw + kx) * g->c;
+            for (int64_t ch = 0; ch < g->c; ch++) d[ch] += s[ch];
+          }
+        }
+      }
+    }
+  }
+}
+
+/* conv2d(geom[15], x, w, y) */
+static napi_value Conv2d(napi_env env, napi_callback_info info) {
+  ARGS(18);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, x);
+  F32(16, w);
+  F32(17, y);
+  const int64_t K = g.kh * g.kw * g.c;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g.n * g.h * g.w), (int)g.oc, (int)g.c, 1.0f, x,
+                (int)g.c, w, (int)g.oc, 0.0f, y, (int)g.oc);
+    return NULL;
+  }
+  int64_t nb = chunk_images(&g);
+  float* col = get_scratch(nb * g.oh * g.ow * K);
+  if (!col) {
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
+    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
+    int64_t rows = cnt * g.oh * g.ow;
+    im2col(&g, x, n0, cnt, col);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)g.oc, (int)K, 1.0f, col, (int)K, w,
+                (int)g.oc, 0.0f, y + n0 * g.oh * g.ow * g.oc, (int)g.oc);
+  }
+  return NULL;
+}
+
+/* conv2dBackpropInput(geom[15], dy, w, dx): dx must be zero-filled by the caller. */
+static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  ARGS(18);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, dy);
+  F32(16, w);
+  F32(17, dx);
+  const int64_t K = g.kh * g.kw * g.c;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(g.n * g.h * g.w), (int)g.c, (int)g.oc, 1.0f, dy,
+                (int)g.oc, w, (int)g.oc, 0.0f, dx, (int)g.c);
+    return NULL;
+  }
+  int64_t nb = chunk_images(&g);
+  float* col = get_scratch(nb * g.oh * g.ow * K);
+  if (!col) {
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
+    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
+    int64_t rows = cnt * g.oh * g.ow;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)K, (int)g.oc, 1.0f,
+                dy + n0 * g.oh * g.ow * g.oc, (int)g.oc, w, (int)g.oc, 0.0f, col, (int)K);
+    col2im(&g, col, n0, cnt, dx);
+  }
+  return NULL;
+}
+
+/* conv2dBackpropFilter(geom[15], x, dy, dw) */
+static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  ARGS(18);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, x);
+  F32(16, dy);
+  F32(17, dw);
+  const int64_t K = g.kh * g.kw * g.c;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.c, (int)g.oc, (int)(g.n * g.h * g.w), 1.0f, x,
+                (int)g.c, dy, (int)g.oc, 0.0f, dw, (int)g.oc);
+    return NULL;
+  }
+  int64_t nb = chunk_images(&g);
+  float* col = get_scratch(nb * g.oh * g.ow * K);
+  if (!col) {
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
+    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
+    int64_t rows = cnt * g.oh * g.ow;
+    im2col(&g, x, n0, cnt, col);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)g.oc, (int)rows, 1.0f, col, (int)K,
+                dy + n0 * g.oh * g.ow * g.oc, (int)g.oc, n0 == 0 ? 0.0f : 1.0f, dw, (int)g.oc);
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Memory-bound kernels                                                                              */
+
+/* biasActivation(y, rows, cols, bias|null, act, alpha): in place. act: 0 linear, 1 relu, 2 relu6,
+   3 leakyrelu(alpha), 4 sigmoid, 5 elu. */
+static napi_value BiasActivation(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, y);
+  int64_t rows = get_i(env, argv[1]), cols = get_i(env, argv[2]);
+  float* bias;
+  if (!get_f32_or_null(env, argv[3], &bias)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: bias must be a Float32Array or null");
+    return NULL;
+  }
+  int act = (int)get_i(env, argv[4]);
+  float alpha = (float)get_d(env, argv[5]);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    float* p = y + r * cols;
+    if (bias)
+      for (int64_t c = 0; c < cols; c++) p[c] += bias[c];
+    switch (act) {
+      case 1:
+        for (int64_t c = 0; c < cols; c++) p[c] = p[c] > 0 ? p[c] : 0;
+        break;
+      case 2:
+        for (int64_t c = 0; c < cols; c++) p[c] = p[c] < 0 ? 0 : (p[c] > 6 ? 6 : p[c]);
+        break;
+      case 3:
+        for (int64_t c = 0; c < cols; c++) p[c] = p[c] < 0 ? alpha * p[c] : p[c];
+        break;
+      case 4:
+        for (int64_t c = 0; c < cols; c++) p[c] = 1.0f / (1.0f + expf(-p[c]));
+        break;
+      case 5:
+        for (int64_t c = 0; c < cols; c++) p[c] = p[c] < 0 ? expm1f(p[c]) : p[c];
+        break;
+      default:
+        break;
+    }
+  }
+  return NULL;
+}
+
+/* softmaxRows(x, y, rows, cols) */
+static napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  F32(0, x);
+  F32(1, y);
+  int64_t rows = get_i(env, argv[2]), cols = get_i(env, argv[3]);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* a = x + r * cols;
+    float* o = y + r * cols;
+    float m = -INFINITY;
+    for (int64_t c = 0; c < cols; c++) m = a[c] > m ? a[c] : m;
+    float s = 0;
+    for (int64_t c = 0; c < cols; c++) {
+      o[c] = expf(a[c] - m);
+      s += o[c];
+    }
+    float inv = 1.0f / s;
+    for (int64_t c = 0; c < cols; c++) o[c] *= inv;
+  }
+  return NULL;
+}
+
+/* reduce(x, y, outer, mid, inner, op): x viewed as [outer, mid, inner], reduced over mid into
+   y [outer, inner]. op: 0 sum, 1 max, 2 min, 3 mean. */
+static napi_value Reduce(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, x);
+  F32(1, y);
+  int64_t outer = get_i(env, argv[2]), mid = get_i(env, argv[3]), inner = get_i(env, argv[4]);
+  int op = (int)get_i(env, argv[5]);
+  if (inner == 1) {
+#pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+      const float* a = x + o * mid;
+      float acc = op == 1 ? -INFINITY : (op == 2 ? INFINITY : 0.0f);
+      if (op == 1)
+        for (int64_t m = 0; m < mid; m++) acc = a[m] > acc ? a[m] : acc;
+      else if (op == 2)
+        for (int64_t m = 0; m < mid; m++) acc = a[m] < acc ? a[m] : acc;
+      else
+        for (int64_t m = 0; m < mid; m++) acc += a[m];
+      y[o] = op == 3 ? acc / (float)mid : acc;
+    }
+    return NULL;
+  }
+  /* Reducing a middle or leading axis: split (outer x blocks of the inner axis) across threads. */
+  const int64_t block = 256;
+  const int64_t nblocks = (inner + block - 1) / block;
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < outer * nblocks; t++) {
+    int64_t o = t / nblocks, i0 = (t % nblocks) * block;
+    int64_t len = inner - i0 < block ? inner - i0 : block;
+    float* out = y + o * inner + i0;
+    const float* a = x + o * mid * inner + i0;
+    memcpy(out, a, len * sizeof(float));
+    for (int64_t m = 1; m < mid; m++) {
+      const float* row = a + m * inner;
+      if (op == 1)
+        for (int64_t i = 0; i < len; i++) out[i] = row[i] > out[i] ? row[i] : out[i];
+      else if (op == 2)
+        for (int64_t i = 0; i < len; i++) out[i] = row[i] < out[i] ? row[i] : out[i];
+      else
+        for (int64_t i = 0; i < len; i++) out[i] += row[i];
+    }
+    if (op == 3)
+      for (int64_t i = 0; i < len; i++) out[i] /= (float)mid;
+  }
+  return NULL;
+}
+
+/* binary(a, b, y, shape[4], stridesA[4], stridesB[4], op): y (contiguous, shape) = a op b, where a and b are
+   read through strides (0 on broadcast axes). op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min,
+   6 squared difference. */
+static int read_i64_array(napi_env env, napi_value arr, int64_t* out, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    if (napi_get_element(env, arr, i, &v) != napi_ok) return 0;
+    out[i] = get_i(env, v);
+  }
+  return 1;
+}
+
+static napi_value Binary(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  F32(0, a);
+  F32(1, b);
+  F32(2, y);
+  int64_t sh[4], sa[4], sb[4];
+  if (!read_i64_array(env, argv[3], sh, 4) || !read_i64_array(env, argv[4], sa, 4) ||
+      !read_i64_array(env, argv[5], sb, 4)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: binary expects three arrays of 4 integers");
+    return NULL;
+  }
+  int op = (int)get_i(env, argv[6]);
+  const int64_t rows = sh[0] * sh[1] * sh[2], inner = sh[3];
+  const int64_t ia = sa[3], ib = sb[3];
+#pragma omp parallel for schedule(static) if (rows * inner > 32768)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t i2 = r % sh[2], i1 = (r / sh[2]) % sh[1], i0 = r / (sh[2] * sh[1]);
+    const float* pa = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+    const float* pb = b + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+    float* out = y + r * inner;
+#define LOOP(expr)                                                                                       \
+  if (ia == 1 && ib == 1) {                                                                              \
+    for (int64_t i = 0; i < inner; i++) {                                                                \
+      float u = pa[i], v = pb[i];                                                                        \
+      out[i] = (expr);                                                                                   \
+    }                                                                                                    \
+  } else {                                                                                               \
+    for (int64_t i = 0; i < inner; i++) {                                                                \
+      float u = pa[i * ia], v = pb[i * ib];                                                              \
+      out[i] = (expr);                                                                                   \
+    }                                                                                                    \
+  }
+    switch (op) {
+      case 0: LOOP(u + v) break;
+      case 1: LOOP(u - v) break;
+      case 2: LOOP(u * v) break;
+      case 3: LOOP(u / v) break;
+      case 4: LOOP(u > v ? u : v) break;
+      case 5: LOOP(u < v ? u : v) break;
+      case 6: LOOP((u - v) * (u - v)) break;
+      default: break;
+    }
+#undef LOOP
+  }
+  return NULL;
+}
+
+/* unary(x, y, n, op, alpha): 0 relu, 1 exp, 2 log, 3 sqrt, 4 rsqrt, 5 tanh, 6 sigmoid, 7 neg,
+   8 square, 9 step (x > 0 ? 1 : alpha), 10 abs, 11 erf, 12 reciprocal. */
+static napi_value Unary(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  F32(0, x);
+  F32(1, y);
+  int64_t n = get_i(env, argv[2]);
+  int op = (int)get_i(env, argv[3]);
+  float alpha = (float)get_d(env, argv[4]);
+#define ULOOP(expr)                                                                                      \
+  _Pragma("omp parallel for schedule(static) if (n > 16384)") for (int64_t i = 0; i < n; i++) {         \
+    float v = x[i];                                                                                      \
+    y[i] = (expr);                                                                                       \
+  }
+  switch (op) {
+    case 0: ULOOP(v > 0 ? v : 0) break;
+    case 1: ULOOP(expf(v)) break;
+    case 2: ULOOP(logf(v)) break;
+    case 3: ULOOP(sqrtf(v)) break;
+    case 4: ULOOP(1.0f / sqrtf(v)) break;
+    case 5: ULOOP(1.0f - 2.0f / (1.0f + expf(2.0f * v))) break; /* tanhf is several times slower */
+    case 6: ULOOP(1.0f / (1.0f + expf(-v))) break;
+    case 7: ULOOP(-v) break;
+    case 8: ULOOP(v * v) break;
+    case 9: ULOOP(v > 0 ? 1.0f : (v != v ? v : alpha)) break;
+    case 10: ULOOP(fabsf(v)) break;
+    case 11: ULOOP(erff(v)) break;
+    case 12: ULOOP(1.0f / v) break;
+    default: break;
+  }
+#undef ULOOP
+  return NULL;
+}
+
+/* transpose(x, y, shape[], perm[]): general permutation, parallel over the output's leading index. */
+static napi_value Transpose(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  F32(0, x);
+  F32(1, y);
+  uint32_t rank;
+  CHECK(napi_get_array_length(env, argv[2], &rank));
+  if (rank > 8) {
+    napi_throw_error(env, NULL, "ocrflow_blas: transpose supports rank <= 8");
+    return NULL;
+  }
+  int64_t shape[8], perm[8], instride[8], oshape[8], ostride_in[8];
+  for (uint32_t i = 0; i < rank; i++) {
+    napi_value v;
+    CHECK(napi_get_element(env, argv[2], i, &v));
+    shape[i] = get_i(env, v);
+    CHECK(napi_get_element(env, argv[3], i, &v));
+    perm[i] = get_i(env, v);
+  }
+  instride[rank - 1] = 1;
+  for (int i = (int)rank - 2; i >= 0; i--) instride[i] = instride[i + 1] * shape[i + 1];
+  int64_t total = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    oshape[i] = shape[perm[i]];
+    ostride_in[i] = instride[perm[i]];
+    total *= oshape[i];
+  }
+  int64_t inner = oshape[rank - 1], inner_stride = ostride_in[rank - 1];
+  int64_t rows = total / (inner ? inner : 1);
+#pragma omp parallel for schedule(static) if (total > 16384)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, src = 0;
+    for (int i = (int)rank - 2; i >= 0; i--) {
+      int64_t idx = rem % oshape[i];
+      rem /= oshape[i];
+      src += idx * ostride_in[i];
+    }
+    float* out = y + r * inner;
+    if (inner_stride == 1) {
+      memcpy(out, x + src, inner * sizeof(float));
+    } else {
+      for (int64_t i = 0; i < inner; i++) out[i] = x[src + i * inner_stride];
+    }
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Max pooling (NHWC), with the gradient routed to the first maximum of each window like tfjs' cpu.   */
+
+/* maxPool(geom[15] with kh, kw = window and oc = c, x, y) */
+static napi_value MaxPool(napi_env env, napi_callback_info info) {
+  ARGS(17);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, x);
+  F32(16, y);
+  const int64_t C = g.c;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < g.n * g.oh; r++) {
+    int64_t b = r / g.oh, oy = r % g.oh;
+    const float* img = x + b * g.h * g.w * C;
+    for (int64_t ox = 0; ox < g.ow; ox++) {
+      float* out = y + ((b * g.oh + oy) * g.ow + ox) * C;
+      for (int64_t ch = 0; ch < C; ch++) out[ch] = -INFINITY;
+      for (int64_t ky = 0; ky < g.kh; ky++) {
+        int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int64_t kx = 0; kx < g.kw; kx++) {
+          int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+          if (ix < 0 || ix >= g.w) continue;
+          const float* p = img + (iy * g.w + ix) * C;
+          for (int64_t ch = 0; ch < C; ch++) out[ch] = p[ch] > out[ch] ? p[ch] : out[ch];
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+/* maxPoolGrad(geom[15], x, dy, dx): dx must be zero-filled. Parallel over images (windows may overlap). */
+static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  ARGS(18);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, x);
+  F32(16, dy);
+  F32(17, dx);
+  const int64_t C = g.c;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < g.n; b++) {
+    const float* img = x + b * g.h * g.w * C;
+    float* dimg = dx + b * g.h * g.w * C;
+    for (int64_t oy = 0; oy < g.oh; oy++) {
+      for (int64_t ox = 0; ox < g.ow; ox++) {
+        const float* d = dy + ((b * g.oh + oy) * g.ow + ox) * C;
+        for (int64_t ch = 0; ch < C; ch++) {
+          float best = -INFINITY;
+          int64_t at = -1;
+          for (int64_t ky = 0; ky < g.kh; ky++) {
+            int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int64_t kx = 0; kx < g.kw; kx++) {
+              int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+              if (ix < 0 || ix >= g.w) continue;
+              float v = img[(iy * g.w + ix) * C + ch];
+              if (v > best || at < 0) {
+                best = v;
+                at = (iy * g.w + ix) * C + ch;
+              }
+            }
+          }
+          if (at >= 0) dimg[at] += d[ch];
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+static napi_value SetThreads(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int n = (int)get_i(env, argv[0]);
+  if (n > 0) {
+    openblas_set_num_threads(n);
+    omp_set_num_threads(n);
+  }
+  return NULL;
+}
+
+static napi_value GetThreads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  CHECK(napi_create_int32(env, openblas_get_num_threads(), &r));
+  return r;
+}
+
+static napi_value Config(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &r));
+  return r;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2d", NULL, Conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropInput", NULL, Conv2dBackpropInput, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dBackpropFilter", NULL, Conv2dBackpropFilter, NULL, NULL, NULL, napi_default, NULL},
+      {"biasActivation", NULL, BiasActivation, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxRows", NULL, SoftmaxRows, NULL, NULL, NULL, napi_default, NULL},
+      {"reduce", NULL, Reduce, NULL, NULL, NULL, napi_default, NULL},
+      {"binary", NULL, Binary, NULL, NULL, NULL, napi_default, NULL},
+      {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
+      {"transpose", NULL, Transpose, NULL, NULL, NULL, napi_default, NULL},
+      {"maxPool", NULL, MaxPool, NULL, NULL, NULL, napi_default, NULL},
+      {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"config", NULL, Config, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
