@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { groupParamOverrides, parseParamOverride } from "./config.ts";
-import { renderDag, type DagFormat } from "./dag.ts";
+import { type DagFormat, renderDag } from "./dag.ts";
 import { loadPipeline, pipelineStatus, runPipeline } from "./engine.ts";
 import { formatProblem, ProblemsError } from "./errors.ts";
 import { createTerminalLogger } from "./logging/terminal.ts";
@@ -56,7 +56,12 @@ function overridesFrom(options: CommonOptions): ParamOverrides {
 function addCommonOptions(command: Command): Command {
   return command
     .option("-C, --cwd <dir>", "repository root holding dvc.yaml", ".")
-    .option("-S, --set-param <file:key=value>", "override a parameter for this run (repeatable), like `dvc exp run -S`", collect, [])
+    .option(
+      "-S, --set-param <file:key=value>",
+      "override a parameter for this run (repeatable), like `dvc exp run -S`",
+      collect,
+      [],
+    )
     .option("-p, --profile <name>", "activate a profile of the config file (e.g. smoke, full)")
     .option("--config <file>", "the params file that holds `profile`/`profiles`", "pipeline.config.yaml");
 }
@@ -88,7 +93,11 @@ export function createProgram(): Command {
       .option("-s, --single-item", "run only the targets, not their upstream stages", false)
       .option("--wait", "wait for another run holding the repo lock instead of failing", false)
       .option("-q, --quiet", "do not echo stage output (it still goes to each stage's log)", false)
-      .addOption(new Option("--json", "print the run summary as JSON on stdout (progress goes to stderr)").default(false)),
+      .addOption(
+        new Option("--json", "print the run summary as JSON on stdout (progress goes to stderr)").default(
+          false,
+        ),
+      ),
   ).action(async (targets: string[], raw: Record<string, unknown>) => {
     try {
       const options = common(raw);
@@ -100,7 +109,9 @@ export function createProgram(): Command {
       const onSignal = (signal: NodeJS.Signals) => {
         interrupts++;
         if (interrupts > 1) process.exit(EXIT.interrupted);
-        process.stderr.write(`\nocrflow: ${signal} received, stopping running stages (again to quit at once)…\n`);
+        process.stderr.write(
+          `\nocrflow: ${signal} received, stopping running stages (again to quit at once)…\n`,
+        );
         controller.abort();
       };
       process.on("SIGINT", onSignal);
@@ -146,7 +157,8 @@ export function createProgram(): Command {
       if (raw.json === true) {
         const json: Record<string, unknown> = {};
         for (const s of statuses) {
-          if (s.changed || s.errors.length > 0) json[s.name] = { changed: s.reasons.map(describeReason), errors: s.errors };
+          if (s.changed || s.errors.length > 0)
+            json[s.name] = { changed: s.reasons.map(describeReason), errors: s.errors };
         }
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;

@@ -31,7 +31,9 @@ function layers(graph: StageGraph, selected: StageName[]): StageName[][] {
   const result: StageName[][] = [];
   for (const name of selected) {
     const d = depth.get(name) ?? 0;
-    (result[d] ??= []).push(name);
+    const layer = result[d] ?? [];
+    layer.push(name);
+    result[d] = layer;
   }
   return result;
 }

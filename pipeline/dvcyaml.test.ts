@@ -61,7 +61,10 @@ stages:
   });
 
   it("interpolates params.yaml, top-level vars files and inline vars", () => {
-    const dir = repo({ "params.yaml": "epochs: 3\nmodel: {name: m1}\n", "extra.yaml": "size: 32\nunused: 1\n" });
+    const dir = repo({
+      "params.yaml": "epochs: 3\nmodel: {name: m1}\n",
+      "extra.yaml": "size: 32\nunused: 1\n",
+    });
     const text = `
 vars:
   - extra.yaml:size

@@ -4,7 +4,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, join, posix } from "node:path";
 import type { Location, Problem } from "./errors.ts";
 import { type Context, InterpolationError, interpolateString, interpolateValue } from "./interpolate.ts";
-import { formatKeyPath, type KeyPath, loadYamlSource, parseYamlSource, type YamlSource } from "./yaml-source.ts";
+import {
+  formatKeyPath,
+  type KeyPath,
+  loadYamlSource,
+  parseYamlSource,
+  type YamlSource,
+} from "./yaml-source.ts";
 
 export type StageName = string & { __brand: "StageName" };
 
@@ -69,7 +75,17 @@ const STAGE_KEYS = new Set([
   "vars",
 ]);
 const TOP_KEYS = new Set(["stages", "vars", "params", "metrics", "plots", "artifacts", "datasets"]);
-const OUT_FLAG_KEYS = new Set(["cache", "persist", "remote", "push", "desc", "type", "labels", "meta", "checkpoint"]);
+const OUT_FLAG_KEYS = new Set([
+  "cache",
+  "persist",
+  "remote",
+  "push",
+  "desc",
+  "type",
+  "labels",
+  "meta",
+  "checkpoint",
+]);
 const PLOT_KEYS = new Set(["x", "y", "template", "title", "x_label", "y_label", "header"]);
 
 export const DEFAULT_PARAMS_FILE = "params.yaml";
@@ -89,7 +105,9 @@ export function readParamsFile(path: string, displayName: string): unknown {
     }
   }
   if (ext === ".yaml" || ext === ".yml" || ext === "") return loadYamlSource(path, displayName).value;
-  throw new InterpolationError(`${displayName}: params files of type '${ext}' are not supported (use YAML or JSON)`);
+  throw new InterpolationError(
+    `${displayName}: params files of type '${ext}' are not supported (use YAML or JSON)`,
+  );
 }
 
 /** Picks `a.b` from a nested value; undefined when absent. */
@@ -114,7 +132,9 @@ class Parser {
 
   problem(kind: Problem["kind"], path: KeyPath, message: string, expected?: string): void {
     const location: Location = { file: this.src.file, line: this.src.lineOf(path), key: formatKeyPath(path) };
-    this.problems.push(expected === undefined ? { kind, message, location } : { kind, message, location, expected });
+    this.problems.push(
+      expected === undefined ? { kind, message, location } : { kind, message, location, expected },
+    );
   }
 
   /** Merges `vars` entries (file names, `file:k1,k2`, inline dicts) into a context; collisions are errors. */
@@ -232,7 +252,11 @@ class Parser {
       } else if (isRecord(items)) {
         entries.push(...Object.entries(items));
       } else {
-        this.problem("schema", [...path, "foreach"], "foreach must be a list, a dict or a `${}` that gives one");
+        this.problem(
+          "schema",
+          [...path, "foreach"],
+          "foreach must be a list, a dict or a `${}` that gives one",
+        );
         return;
       }
       for (const [key, item] of entries) {
@@ -248,7 +272,8 @@ class Parser {
     }
     const dims: Array<{ variable: string; values: Array<{ key: string; value: unknown }> }> = [];
     for (const [variable, raw] of Object.entries(matrix)) {
-      const values = typeof raw === "string" ? this.resolve(raw, context, [...path, "matrix", variable]) : raw;
+      const values =
+        typeof raw === "string" ? this.resolve(raw, context, [...path, "matrix", variable]) : raw;
       if (values === undefined) return;
       if (!Array.isArray(values)) {
         this.problem("schema", [...path, "matrix", variable], "matrix values must be a list");
@@ -390,7 +415,8 @@ class Parser {
       else if (isRecord(resolved)) {
         for (const [file, keys] of Object.entries(resolved)) {
           if (keys === null) add(file, null);
-          else if (Array.isArray(keys) && keys.every((k) => typeof k === "string")) add(file, keys as string[]);
+          else if (Array.isArray(keys) && keys.every((k) => typeof k === "string"))
+            add(file, keys as string[]);
           else this.problem("schema", [...itemPath, file], "must be a list of keys or null (whole file)");
         }
       } else this.problem("schema", itemPath, "must be a key or {file: [keys]}");
@@ -427,8 +453,16 @@ class Parser {
         }
         for (const [flag, flagValue] of Object.entries(flags)) {
           if (!OUT_FLAG_KEYS.has(flag) && !(kind === "plots" && PLOT_KEYS.has(flag))) {
-            this.problem("schema", [...itemPath, outPath, flag], `unknown output flag '${flag}'`, "cache, persist, remote, push, desc");
-          } else if ((flag === "cache" || flag === "persist" || flag === "push") && typeof flagValue !== "boolean") {
+            this.problem(
+              "schema",
+              [...itemPath, outPath, flag],
+              `unknown output flag '${flag}'`,
+              "cache, persist, remote, push, desc",
+            );
+          } else if (
+            (flag === "cache" || flag === "persist" || flag === "push") &&
+            typeof flagValue !== "boolean"
+          ) {
             this.problem("schema", [...itemPath, outPath, flag], `${flag} must be true or false`);
           }
         }
@@ -463,7 +497,13 @@ export function parseDvcYaml(text: string, root: string, file = "dvc.yaml"): Pip
     } catch (error) {
       const problems = (error as { problems?: Problem[] }).problems;
       parser.problems.push(
-        ...(problems ?? [{ kind: "syntax" as const, message: (error as Error).message, location: { file: DEFAULT_PARAMS_FILE } }]),
+        ...(problems ?? [
+          {
+            kind: "syntax" as const,
+            message: (error as Error).message,
+            location: { file: DEFAULT_PARAMS_FILE },
+          },
+        ]),
       );
     }
   }

@@ -58,7 +58,9 @@ export function loadPipeline(options: EngineOptions): Loaded {
   for (const file of paramsFilesOf({ pipeline, selected })) {
     const abs = join(options.root, file);
     if (!existsSync(abs)) continue;
-    problems.push(...validateParamsFile(abs, { displayName: file, overrides: options.overrides?.[file] ?? {} }));
+    problems.push(
+      ...validateParamsFile(abs, { displayName: file, overrides: options.overrides?.[file] ?? {} }),
+    );
   }
   if (problems.length > 0) throw new ProblemsError(problems);
   return { pipeline, graph, lock, selected };

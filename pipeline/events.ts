@@ -1,7 +1,14 @@
 // Typed events the executor emits; loggers turn them into terminal lines, progress bars or JSON.
 // The executor itself never prints.
 
-export type StageOutcome = "ran" | "up-to-date" | "failed" | "blocked" | "frozen" | "would-run" | "interrupted";
+export type StageOutcome =
+  | "ran"
+  | "up-to-date"
+  | "failed"
+  | "blocked"
+  | "frozen"
+  | "would-run"
+  | "interrupted";
 
 export interface StageResult {
   name: string;
@@ -39,7 +46,9 @@ export type EventSink = (event: EngineEvent) => void;
  */
 export const PROGRESS_LINE = /^::progress (\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)(?: (.*))?$/;
 
-export function parseProgressLine(line: string): { current: number; total: number; label?: string } | undefined {
+export function parseProgressLine(
+  line: string,
+): { current: number; total: number; label?: string } | undefined {
   const match = PROGRESS_LINE.exec(line);
   if (!match) return undefined;
   const progress: { current: number; total: number; label?: string } = {

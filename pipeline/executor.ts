@@ -9,7 +9,7 @@ import type { StageDef, StageName } from "./dvcyaml.ts";
 import type { EventSink, RunSummary, StageResult } from "./events.ts";
 import { parseProgressLine } from "./events.ts";
 import { repoPath, type StageGraph } from "./graph.ts";
-import { type LockEntry, type LockFile, type LockedPath, updateLockFile } from "./lockfile.ts";
+import { type LockEntry, type LockedPath, type LockFile, updateLockFile } from "./lockfile.ts";
 import { PARAM_OVERRIDES_ENV, type ParamOverrides, type ParamsReader } from "./params.ts";
 import { describeReason, type Hasher, lockCmd, stageStatus } from "./status.ts";
 
@@ -62,7 +62,13 @@ function runCommand(
   running: Running,
 ): Promise<number | string> {
   return new Promise((resolve) => {
-    const child = spawn(command, { cwd, env, shell: "/bin/sh", detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, {
+      cwd,
+      env,
+      shell: "/bin/sh",
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     running.child = child;
     let pending = 2;
     let exit: number | string | undefined;
@@ -142,8 +148,13 @@ export async function executeGraph(
       return;
     }
     const missing = graph.missingDeps.get(name) ?? [];
-    const status = await stageStatus(stage, lock.stages.get(name), params, workspace.hasher, { stopAtFirst: true });
-    const errors = [...status.errors, ...missing.map((m) => `dependency '${m}' does not exist and no stage produces it`)];
+    const status = await stageStatus(stage, lock.stages.get(name), params, workspace.hasher, {
+      stopAtFirst: true,
+    });
+    const errors = [
+      ...status.errors,
+      ...missing.map((m) => `dependency '${m}' does not exist and no stage produces it`),
+    ];
     if (errors.length > 0) {
       finish({ name, outcome: "failed", reasons: [], error: errors.join("; ") });
       return;
@@ -161,7 +172,8 @@ export async function executeGraph(
     emit({ type: "stage-start", stage: name, reasons, logFile, command: stage.cmd.join(" && ") });
     // Outputs go before the command runs, so a crash can never leave old outputs next to a new lock.
     for (const out of stage.outs) {
-      if (!out.persist) rmSync(join(workspace.root, repoPath(stage, out.path)), { recursive: true, force: true });
+      if (!out.persist)
+        rmSync(join(workspace.root, repoPath(stage, out.path)), { recursive: true, force: true });
     }
     const log = createWriteStream(logFile);
     const env: NodeJS.ProcessEnv = {
@@ -170,7 +182,9 @@ export async function executeGraph(
       OCRFLOW_STAGE: name,
       // Keys are absolute so a stage finds its overrides whatever its wdir.
       [PARAM_OVERRIDES_ENV]: JSON.stringify(
-        Object.fromEntries(Object.entries(options.overrides).map(([file, o]) => [join(workspace.root, file), o])),
+        Object.fromEntries(
+          Object.entries(options.overrides).map(([file, o]) => [join(workspace.root, file), o]),
+        ),
       ),
     };
     const running: Running = { child: undefined as unknown as ChildProcess };
@@ -183,9 +197,21 @@ export async function executeGraph(
           break;
         }
         log.write(`$ ${command}\n`);
-        const exit = await runCommand(command, join(workspace.root, stage.wdir), env, log, name, emit, running);
+        const exit = await runCommand(
+          command,
+          join(workspace.root, stage.wdir),
+          env,
+          log,
+          name,
+          emit,
+          running,
+        );
         if (exit !== 0) {
-          failure = options.signal?.aborted ? "interrupted" : typeof exit === "number" ? `exit code ${exit}` : exit;
+          failure = options.signal?.aborted
+            ? "interrupted"
+            : typeof exit === "number"
+              ? `exit code ${exit}`
+              : exit;
           break;
         }
       }
@@ -193,9 +219,20 @@ export async function executeGraph(
       active.delete(name);
       await new Promise<void>((resolve) => log.end(resolve));
     }
-    const base = { name, reasons, logFile, startedAt: began, endedAt: Date.now(), durationMs: Date.now() - began };
+    const base = {
+      name,
+      reasons,
+      logFile,
+      startedAt: began,
+      endedAt: Date.now(),
+      durationMs: Date.now() - began,
+    };
     if (failure) {
-      finish({ ...base, outcome: failure === "interrupted" ? "interrupted" : "failed", error: `'${stage.cmd.join(" && ")}' failed: ${failure}` });
+      finish({
+        ...base,
+        outcome: failure === "interrupted" ? "interrupted" : "failed",
+        error: `'${stage.cmd.join(" && ")}' failed: ${failure}`,
+      });
       return;
     }
     if (options.signal?.aborted) {
@@ -230,7 +267,8 @@ export async function executeGraph(
   await new Promise<void>((resolveAll) => {
     const pump = () => {
       if (options.signal?.aborted) {
-        for (const name of waiting) finish({ name, outcome: "blocked", reasons: [], error: "run interrupted" });
+        for (const name of waiting)
+          finish({ name, outcome: "blocked", reasons: [], error: "run interrupted" });
         waiting.clear();
       }
       for (const name of [...waiting]) {
@@ -241,7 +279,12 @@ export async function executeGraph(
         });
         if (failedUp) {
           waiting.delete(name);
-          finish({ name, outcome: "blocked", reasons: [], error: `upstream stage '${failedUp}' did not succeed` });
+          finish({
+            name,
+            outcome: "blocked",
+            reasons: [],
+            error: `upstream stage '${failedUp}' did not succeed`,
+          });
           continue;
         }
         if (active.size >= jobs || inFlight.size >= jobs) break;
@@ -267,7 +310,9 @@ export async function executeGraph(
   options.signal?.removeEventListener("abort", onAbort);
   await workspace.flush();
   const stages = selected.map((n) => results.get(n) as StageResult);
-  const ok = stages.every((r) => r.outcome !== "failed" && r.outcome !== "blocked" && r.outcome !== "interrupted");
+  const ok = stages.every(
+    (r) => r.outcome !== "failed" && r.outcome !== "blocked" && r.outcome !== "interrupted",
+  );
   const summary: RunSummary = { ok, jobs, durationMs: Date.now() - startedAt, stages };
   emit({ type: "run-end", summary });
   return summary;

@@ -54,9 +54,12 @@ describe("buildGraph", () => {
   });
 
   it("lists dependencies that neither exist nor are produced, per stage", () => {
-    const g = graphOf(`stages:
+    const g = graphOf(
+      `stages:
   a: {cmd: a, deps: [present.txt, absent.txt]}
-`, ["present.txt"]);
+`,
+      ["present.txt"],
+    );
     expect(g.missingDeps.get("a" as never)).toEqual(["absent.txt"]);
   });
 

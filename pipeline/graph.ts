@@ -119,7 +119,10 @@ function findCycles(
  * Resolves CLI targets (a stage name, a foreach/matrix group name, or `dvc.yaml:name`) to stage names.
  * Unknown targets are problems. With no targets, every stage is selected.
  */
-export function resolveTargets(graph: StageGraph, targets: string[]): { names: StageName[]; problems: Problem[] } {
+export function resolveTargets(
+  graph: StageGraph,
+  targets: string[],
+): { names: StageName[]; problems: Problem[] } {
   if (targets.length === 0) return { names: [...graph.order], problems: [] };
   const names: StageName[] = [];
   const problems: Problem[] = [];

@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { InterpolationError, interpolateString, interpolateValue, lookup } from "./interpolate.ts";
 
-const ctx = { a: { b: [10, { c: "deep" }] }, flag: true, name: "x", n: 3, opts: { lr: 0.1, fast: true, slow: false, layers: [1, 2] } };
+const ctx = {
+  a: { b: [10, { c: "deep" }] },
+  flag: true,
+  name: "x",
+  n: 3,
+  opts: { lr: 0.1, fast: true, slow: false, layers: [1, 2] },
+};
 
 describe("interpolation", () => {
   it("keeps the type when the string is exactly one placeholder", () => {
@@ -30,6 +36,8 @@ describe("interpolation", () => {
     expect(() => interpolateString("${a.zz}", ctx)).toThrow("Could not find 'a.zz'");
   });
   it("interpolates nested structures", () => {
-    expect(interpolateValue({ deps: ["data/${name}", { p: "${n}" }] }, ctx)).toEqual({ deps: ["data/x", { p: 3 }] });
+    expect(interpolateValue({ deps: ["data/${name}", { p: "${n}" }] }, ctx)).toEqual({
+      deps: ["data/x", { p: 3 }],
+    });
   });
 });

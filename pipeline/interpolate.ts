@@ -80,7 +80,9 @@ function scalarToString(value: unknown, expression: string): string {
   if (typeof value === "boolean") return value ? "true" : "false";
   if (value === null || value === undefined) return "None";
   if (typeof value === "string" || typeof value === "number") return String(value);
-  throw new InterpolationError(`Cannot interpolate data of type '${Array.isArray(value) ? "list" : "dict"}' from '${expression}'`);
+  throw new InterpolationError(
+    `Cannot interpolate data of type '${Array.isArray(value) ? "list" : "dict"}' from '${expression}'`,
+  );
 }
 
 /**
@@ -96,8 +98,8 @@ export function interpolateString(text: string, context: Context, inCmd = false)
     }
     return value;
   }
-  return text.replace(PLACEHOLDER, (all, escape: string | undefined, inner: string) => {
-    if (escape) return all.slice(1);
+  return text.replace(PLACEHOLDER, (all, backslash: string | undefined, inner: string) => {
+    if (backslash) return all.slice(1);
     const value = lookup(context, inner);
     if (inCmd && value !== null && typeof value === "object" && !Array.isArray(value)) {
       return dictToFlags(value as Record<string, unknown>);

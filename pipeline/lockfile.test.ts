@@ -58,7 +58,10 @@ stages:
   it("round-trips, reads 2.x entries as md5-dos2unix, and keeps dvc.yaml order on update", () => {
     const dir = mkdtempSync(join(tmpdir(), "ocrflow-lock-"));
     const path = join(dir, "dvc.lock");
-    updateLockFile(path, "b", { cmd: "b", outs: [{ path: "o", hash: "md5", md5: "m", size: 1 }] }, ["a", "b"]);
+    updateLockFile(path, "b", { cmd: "b", outs: [{ path: "o", hash: "md5", md5: "m", size: 1 }] }, [
+      "a",
+      "b",
+    ]);
     updateLockFile(path, "a", { cmd: "a" }, ["a", "b"]);
     const { lock } = readLockFile(path);
     expect([...lock.stages.keys()]).toEqual(["a", "b"]);

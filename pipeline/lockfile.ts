@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { writeFileAtomic } from "./atomic.ts";
 import { DEFAULT_PARAMS_FILE } from "./dvcyaml.ts";
-import { compareCodePoints } from "./hash.ts";
 import type { Problem } from "./errors.ts";
+import { compareCodePoints } from "./hash.ts";
 import { parseYamlSource } from "./yaml-source.ts";
 
 /** One dep or out as dvc.lock records it: `path, hash, md5, size[, nfiles]` in this order. */
@@ -45,7 +45,10 @@ function normalizeLocked(raw: unknown): LockedPath | undefined {
 }
 
 /** Reads dvc.lock; a missing file is an empty lock, a malformed one is reported with its line. */
-export function readLockFile(path: string, displayName = "dvc.lock"): { lock: LockFile; problems: Problem[] } {
+export function readLockFile(
+  path: string,
+  displayName = "dvc.lock",
+): { lock: LockFile; problems: Problem[] } {
   const lock: LockFile = { stages: new Map() };
   let text: string;
   try {
@@ -65,7 +68,12 @@ export function readLockFile(path: string, displayName = "dvc.lock"): { lock: Lo
     return {
       lock,
       problems: [
-        { kind: "lock", message: "unsupported dvc.lock schema", expected: "schema: '2.0'", location: { file: displayName, line: 1 } },
+        {
+          kind: "lock",
+          message: "unsupported dvc.lock schema",
+          expected: "schema: '2.0'",
+          location: { file: displayName, line: 1 },
+        },
       ],
     };
   }
@@ -85,7 +93,12 @@ function orderedLocked(list: LockedPath[]): Record<string, unknown>[] {
   return [...list]
     .sort((a, b) => compareCodePoints(a.path, b.path))
     .map((item) => {
-      const out: Record<string, unknown> = { path: item.path, hash: item.hash, md5: item.md5, size: item.size };
+      const out: Record<string, unknown> = {
+        path: item.path,
+        hash: item.hash,
+        md5: item.md5,
+        size: item.size,
+      };
       if (item.nfiles !== undefined) out.nfiles = item.nfiles;
       return out;
     });
@@ -102,7 +115,11 @@ export function serializeEntry(entry: LockEntry): Record<string, unknown> {
     const params: Record<string, Record<string, unknown>> = {};
     for (const file of files) {
       const values = entry.params[file] ?? {};
-      params[file] = Object.fromEntries(Object.keys(values).sort(compareCodePoints).map((k) => [k, values[k]]));
+      params[file] = Object.fromEntries(
+        Object.keys(values)
+          .sort(compareCodePoints)
+          .map((k) => [k, values[k]]),
+      );
     }
     out.params = params;
   }

@@ -31,7 +31,10 @@ export class ParamsReader {
     const abs = join(this.root, repoRelative);
     let value: unknown;
     if (existsSync(abs)) {
-      value = applyParamOverrides(readParamsFile(abs, repoRelative) ?? {}, this.overrides[repoRelative] ?? {});
+      value = applyParamOverrides(
+        readParamsFile(abs, repoRelative) ?? {},
+        this.overrides[repoRelative] ?? {},
+      );
     }
     this.files.set(repoRelative, value);
     return value;
@@ -63,7 +66,10 @@ export class ParamsReader {
           if (value === undefined) missing.push(key);
           else recorded[key] = value;
         }
-        if (missing.length > 0) errors.push(`parameters ${missing.map((k) => `'${k}'`).join(", ")} are missing from '${repoRelative}'`);
+        if (missing.length > 0)
+          errors.push(
+            `parameters ${missing.map((k) => `'${k}'`).join(", ")} are missing from '${repoRelative}'`,
+          );
       }
       // dvc.lock names the file as written in dvc.yaml (relative to the stage's wdir).
       values[def.file] = recorded;
@@ -81,5 +87,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
 }

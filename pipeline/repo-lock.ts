@@ -53,7 +53,10 @@ function tryAcquire(lockPath: string): (() => void) | { pid: number; since: stri
 }
 
 /** Takes the lock or throws `RepoLockedError`; with `wait`, polls until the owner is gone. */
-export async function acquireRepoLock(lockPath: string, opts: { wait?: boolean; onWait?: (pid: number) => void } = {}) {
+export async function acquireRepoLock(
+  lockPath: string,
+  opts: { wait?: boolean; onWait?: (pid: number) => void } = {},
+) {
   let announced = false;
   for (;;) {
     const result = tryAcquire(lockPath);

@@ -49,7 +49,9 @@ describe("stageStatus", () => {
     expect(await reasons(BASE, undefined, fakeHasher(FILES, ["b"]))).toEqual(["not in dvc.lock"]);
   });
   it("reports a changed command", async () => {
-    expect(await reasons(BASE, { ...ENTRY, cmd: "old" }, fakeHasher(FILES, ["b"]))).toEqual(["command changed"]);
+    expect(await reasons(BASE, { ...ENTRY, cmd: "old" }, fakeHasher(FILES, ["b"]))).toEqual([
+      "command changed",
+    ]);
   });
   it("reports modified and deleted deps and outs", async () => {
     expect(await reasons(BASE, ENTRY, fakeHasher({ "in.txt": f("z") }, ["b"]))).toEqual([
@@ -59,22 +61,31 @@ describe("stageStatus", () => {
   });
   it("reports an output whose object is missing from the cache, unless cache: false", async () => {
     expect(await reasons(BASE, ENTRY, fakeHasher(FILES, []))).toEqual(["out not in cache: out.txt"]);
-    const uncached = "    cmd: run\n    deps: [in.txt]\n    params: [lr]\n    outs:\n      - out.txt:\n          cache: false\n";
+    const uncached =
+      "    cmd: run\n    deps: [in.txt]\n    params: [lr]\n    outs:\n      - out.txt:\n          cache: false\n";
     expect(await reasons(uncached, ENTRY, fakeHasher(FILES, []))).toEqual([]);
   });
   it("compares params key by key and reports new ones", async () => {
-    expect(await reasons(BASE, ENTRY, fakeHasher(FILES, ["b"]), "lr: 0.2\n")).toEqual(["param modified: params.yaml:lr"]);
+    expect(await reasons(BASE, ENTRY, fakeHasher(FILES, ["b"]), "lr: 0.2\n")).toEqual([
+      "param modified: params.yaml:lr",
+    ]);
     const two = "    cmd: run\n    deps: [in.txt]\n    params: [lr, seed]\n    outs: [out.txt]\n";
     expect(await reasons(two, ENTRY, fakeHasher(FILES, ["b"]))).toEqual(["param new: params.yaml:seed"]);
   });
   it("reports keys deleted from a whole-file params dependency", async () => {
     const whole = "    cmd: run\n    params:\n      - params.yaml:\n";
     const entry: LockEntry = { cmd: "run", params: { "params.yaml": { lr: 0.1, seed: 1, gone: 3 } } };
-    expect(await reasons(whole, entry, fakeHasher({}), "lr: 0.1\nseed: 1\n")).toEqual(["param deleted: params.yaml:gone"]);
+    expect(await reasons(whole, entry, fakeHasher({}), "lr: 0.1\nseed: 1\n")).toEqual([
+      "param deleted: params.yaml:gone",
+    ]);
   });
   it("treats always_changed stages and stages without deps or outs as changed", async () => {
-    expect(await reasons(`${BASE}    always_changed: true\n`, ENTRY, fakeHasher(FILES, ["b"]))).toEqual(["always_changed"]);
-    expect(await reasons("    cmd: run\n", { cmd: "run" }, fakeHasher({}))).toEqual(["no deps or outs (always runs)"]);
+    expect(await reasons(`${BASE}    always_changed: true\n`, ENTRY, fakeHasher(FILES, ["b"]))).toEqual([
+      "always_changed",
+    ]);
+    expect(await reasons("    cmd: run\n", { cmd: "run" }, fakeHasher({}))).toEqual([
+      "no deps or outs (always runs)",
+    ]);
   });
   it("never reports a frozen stage as changed", async () => {
     expect(await reasons(`${BASE}    frozen: true\n`, undefined, fakeHasher({}))).toEqual([]);

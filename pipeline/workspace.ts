@@ -10,7 +10,9 @@ import type { PathHash as StatusHash } from "./status.ts";
 import { ObjectCache } from "./storage/cache.ts";
 
 function toStatusHash(hash: PathHash): StatusHash {
-  return hash.isDir ? { md5: hash.md5, size: hash.size, nfiles: hash.nfiles } : { md5: hash.md5, size: hash.size };
+  return hash.isDir
+    ? { md5: hash.md5, size: hash.size, nfiles: hash.nfiles }
+    : { md5: hash.md5, size: hash.size };
 }
 
 export async function openWorkspace(root: string): Promise<Workspace> {
@@ -38,7 +40,12 @@ export async function openWorkspace(root: string): Promise<Workspace> {
   /** A stage ran: anything at, under or above its outputs may have changed. */
   const invalidate = (repoRelative: string) => {
     for (const key of memo.keys()) {
-      if (key === repoRelative || key.startsWith(`${repoRelative}/`) || repoRelative.startsWith(`${key}/`) || key === ".") {
+      if (
+        key === repoRelative ||
+        key.startsWith(`${repoRelative}/`) ||
+        repoRelative.startsWith(`${key}/`) ||
+        key === "."
+      ) {
         memo.delete(key);
       }
     }

@@ -1,6 +1,6 @@
 // Loads a YAML file keeping the source positions, so any later check can point at file:line for a key path.
 import { readFileSync } from "node:fs";
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { type Document, isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { type Problem, ProblemsError } from "./errors.ts";
 
 export type KeyPath = ReadonlyArray<string | number>;

@@ -57,7 +57,12 @@ describe("engine end to end", () => {
     expect(outcomes(first)).toEqual({ gen: "ran", count: "ran", other: "ran", report: "ran" });
     expect(readFileSync(join(dir, "report.txt"), "utf8")).toBe("2\nx\n");
     const second = await runPipeline({ root: dir, jobs: 2 });
-    expect(outcomes(second)).toEqual({ gen: "up-to-date", count: "up-to-date", other: "up-to-date", report: "up-to-date" });
+    expect(outcomes(second)).toEqual({
+      gen: "up-to-date",
+      count: "up-to-date",
+      other: "up-to-date",
+      report: "up-to-date",
+    });
     const statuses = await pipelineStatus({ root: dir });
     expect(statuses.filter((s) => s.changed)).toEqual([]);
   });
@@ -67,14 +72,24 @@ describe("engine end to end", () => {
     await runPipeline({ root: dir, jobs: 2 });
     writeFileSync(join(dir, "other.txt"), "y\n");
     const afterDep = await runPipeline({ root: dir, jobs: 2 });
-    expect(outcomes(afterDep)).toEqual({ gen: "up-to-date", count: "up-to-date", other: "ran", report: "ran" });
+    expect(outcomes(afterDep)).toEqual({
+      gen: "up-to-date",
+      count: "up-to-date",
+      other: "ran",
+      report: "ran",
+    });
     writeFileSync(join(dir, "params.yaml"), "seed: 2\n");
     const status = await pipelineStatus({ root: dir });
     expect(status.find((s) => s.name === "other")?.reasons).toEqual([
       { kind: "param", file: "params.yaml", key: "seed", change: "modified" },
     ]);
     const afterParam = await runPipeline({ root: dir, jobs: 2 });
-    expect(outcomes(afterParam)).toEqual({ gen: "up-to-date", count: "up-to-date", other: "ran", report: "up-to-date" });
+    expect(outcomes(afterParam)).toEqual({
+      gen: "up-to-date",
+      count: "up-to-date",
+      other: "ran",
+      report: "up-to-date",
+    });
     // Same content re-created: report's deps hash the same, so it stays up to date (content, not mtime).
   });
 
@@ -84,7 +99,10 @@ describe("engine end to end", () => {
     writeFileSync(join(dir, "count.txt"), "tampered\n");
     const r1 = await runPipeline({ root: dir, jobs: 1 });
     expect(outcomes(r1)).toMatchObject({ count: "ran", report: "up-to-date" });
-    writeFileSync(join(dir, "dvc.yaml"), CHAIN.replace("cat other.txt > other.out", "cat other.txt other.txt > other.out"));
+    writeFileSync(
+      join(dir, "dvc.yaml"),
+      CHAIN.replace("cat other.txt > other.out", "cat other.txt other.txt > other.out"),
+    );
     const r2 = await runPipeline({ root: dir, jobs: 1 });
     expect(outcomes(r2)).toMatchObject({ other: "ran", report: "ran", gen: "up-to-date" });
   });
@@ -103,19 +121,30 @@ describe("engine end to end", () => {
     expect(latestStart).toBeLessThan(earliestEnd);
     // And -j 1 really serializes them.
     const serial = await runPipeline({ root: dir, jobs: 1, force: true });
-    const sorted = serial.stages.map((s) => [s.startedAt as number, s.endedAt as number]).sort((x, y) => (x[0] as number) - (y[0] as number));
-    for (let i = 1; i < sorted.length; i++) expect((sorted[i] as number[])[0]).toBeGreaterThanOrEqual((sorted[i - 1] as number[])[1] as number);
+    const sorted = serial.stages
+      .map((s) => [s.startedAt as number, s.endedAt as number])
+      .sort((x, y) => (x[0] as number) - (y[0] as number));
+    for (let i = 1; i < sorted.length; i++)
+      expect((sorted[i] as number[])[0]).toBeGreaterThanOrEqual((sorted[i - 1] as number[])[1] as number);
   });
 
   it("a failing stage leaves its dependents unrun and its lock entry untouched; independent stages finish", async () => {
     const dir = makeRepo(CHAIN, { "input.txt": "one\n", "other.txt": "x\n", "params.yaml": "seed: 1\n" });
     await runPipeline({ root: dir, jobs: 2 });
     const before = readLockFile(join(dir, "dvc.lock")).lock.stages.get("count");
-    writeFileSync(join(dir, "dvc.yaml"), CHAIN.replace("| wc -l > count.txt", "| wc -l > count.txt && exit 3"));
+    writeFileSync(
+      join(dir, "dvc.yaml"),
+      CHAIN.replace("| wc -l > count.txt", "| wc -l > count.txt && exit 3"),
+    );
     writeFileSync(join(dir, "other.txt"), "changed\n");
     const summary = await runPipeline({ root: dir, jobs: 2 });
     expect(summary.ok).toBe(false);
-    expect(outcomes(summary)).toEqual({ gen: "up-to-date", count: "failed", other: "ran", report: "blocked" });
+    expect(outcomes(summary)).toEqual({
+      gen: "up-to-date",
+      count: "failed",
+      other: "ran",
+      report: "blocked",
+    });
     const failed = summary.stages.find((s) => s.name === "count");
     expect(failed?.error).toContain("exit code 3");
     expect(existsSync(failed?.logFile ?? "")).toBe(true);
@@ -147,10 +176,13 @@ describe("engine end to end", () => {
       additionalProperties: false,
       properties: { epochs: { type: "integer", minimum: 1 }, name: { type: "string" } },
     });
-    const dir = makeRepo("stages:\n  a:\n    cmd: echo ran > a.txt\n    params: [conf.yaml: [epochs]]\n    outs: [a.txt]\n", {
-      "conf.schema.json": schema,
-      "conf.yaml": "# yaml-language-server: $schema=./conf.schema.json\nepochs: 0\nnmae: x\n",
-    });
+    const dir = makeRepo(
+      "stages:\n  a:\n    cmd: echo ran > a.txt\n    params: [conf.yaml: [epochs]]\n    outs: [a.txt]\n",
+      {
+        "conf.schema.json": schema,
+        "conf.yaml": "# yaml-language-server: $schema=./conf.schema.json\nepochs: 0\nnmae: x\n",
+      },
+    );
     const result = spawnSync(process.execPath, [cli, "run", "-C", dir], { encoding: "utf8" });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("conf.yaml:2 epochs: must be >= 1");
@@ -158,7 +190,9 @@ describe("engine end to end", () => {
     expect(existsSync(join(dir, "a.txt"))).toBe(false);
     // The same check applies to -S overrides.
     writeFileSync(join(dir, "conf.yaml"), "# yaml-language-server: $schema=./conf.schema.json\nepochs: 2\n");
-    const bad = spawnSync(process.execPath, [cli, "run", "-C", dir, "-S", "conf.yaml:epochs=-1"], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [cli, "run", "-C", dir, "-S", "conf.yaml:epochs=-1"], {
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("epochs");
   });
@@ -174,21 +208,33 @@ describe("engine end to end", () => {
       { "params.yaml": "lr: 0.1\n" },
     );
     const events: Array<{ type: string }> = [];
-    const summary = await runPipeline({ root: dir, overrides: { "params.yaml": { lr: 0.5 } }, emit: (e) => events.push(e) });
+    const summary = await runPipeline({
+      root: dir,
+      overrides: { "params.yaml": { lr: 0.5 } },
+      emit: (e) => events.push(e),
+    });
     expect(summary.ok).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, "env.txt"), "utf8"))).toEqual({ [join(dir, "params.yaml")]: { lr: 0.5 } });
-    expect(readLockFile(join(dir, "dvc.lock")).lock.stages.get("a")?.params).toEqual({ "params.yaml": { lr: 0.5 } });
+    expect(JSON.parse(readFileSync(join(dir, "env.txt"), "utf8"))).toEqual({
+      [join(dir, "params.yaml")]: { lr: 0.5 },
+    });
+    expect(readLockFile(join(dir, "dvc.lock")).lock.stages.get("a")?.params).toEqual({
+      "params.yaml": { lr: 0.5 },
+    });
     expect(events.filter((e) => e.type === "stage-progress")).toEqual([
       { type: "stage-progress", stage: "a", current: 1, total: 2, label: "images" },
       { type: "stage-progress", stage: "a", current: 2, total: 2, label: "images" },
     ]);
-    expect(events.some((e) => e.type === "stage-output" && JSON.stringify(e).includes("::progress"))).toBe(false);
+    expect(events.some((e) => e.type === "stage-output" && JSON.stringify(e).includes("::progress"))).toBe(
+      false,
+    );
     // Without the override the file's value differs from the lock: the stage is stale again.
     expect((await pipelineStatus({ root: dir }))[0]?.changed).toBe(true);
   });
 
   it("CLI: Ctrl-C stops running stages, exits 130 and records nothing for them", async () => {
-    const dir = makeRepo("stages:\n  slow:\n    cmd: echo started > started.txt && sleep 30 && echo x > out.txt\n    outs: [out.txt]\n");
+    const dir = makeRepo(
+      "stages:\n  slow:\n    cmd: echo started > started.txt && sleep 30 && echo x > out.txt\n    outs: [out.txt]\n",
+    );
     const runner = spawn(process.execPath, [cli, "run", "-C", dir], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     runner.stdout.on("data", (d) => (output += d));
@@ -216,7 +262,10 @@ describe("engine end to end", () => {
     expect(spawnSync(process.execPath, [cli, "run", "-C", dir], { encoding: "utf8" }).status).toBe(0);
     writeFileSync(join(dir, "delay.txt"), "30");
     writeFileSync(join(dir, "pid.txt"), "");
-    const runner = spawn(process.execPath, [cli, "run", "-C", dir, "--force"], { detached: true, stdio: "ignore" });
+    const runner = spawn(process.execPath, [cli, "run", "-C", dir, "--force"], {
+      detached: true,
+      stdio: "ignore",
+    });
     const deadline = Date.now() + 20_000;
     while (readFileSync(join(dir, "pid.txt"), "utf8").trim() === "" || !existsSync(join(dir, "out.txt"))) {
       if (Date.now() > deadline) throw new Error("stage did not start");

@@ -31,9 +31,11 @@ export function formatSummary(summary: RunSummary): string {
   for (const result of summary.stages) {
     let line = `  ${result.name.padEnd(width)}  ${OUTCOME_LABEL[result.outcome]}`;
     if (result.durationMs !== undefined) line += ` in ${seconds(result.durationMs)}`;
-    if (result.outcome === "would-run" && result.reasons.length > 0) line += ` (${result.reasons.join("; ")})`;
+    if (result.outcome === "would-run" && result.reasons.length > 0)
+      line += ` (${result.reasons.join("; ")})`;
     if (result.error) line += `: ${result.error}`;
-    if (result.outcome === "failed" && result.logFile) line += `\n  ${"".padEnd(width)}  log: ${result.logFile}`;
+    if (result.outcome === "failed" && result.logFile)
+      line += `\n  ${"".padEnd(width)}  log: ${result.logFile}`;
     lines.push(line);
   }
   const count = (o: StageResult["outcome"]) => summary.stages.filter((s) => s.outcome === o).length;
@@ -46,7 +48,9 @@ export function formatSummary(summary: RunSummary): string {
     count("interrupted") ? `${count("interrupted")} interrupted` : "",
     count("frozen") ? `${count("frozen")} frozen` : "",
   ].filter(Boolean);
-  lines.push(`${summary.ok ? "Pipeline finished" : "Pipeline FAILED"}: ${parts.join(", ")} (${seconds(summary.durationMs)}, -j ${summary.jobs})`);
+  lines.push(
+    `${summary.ok ? "Pipeline finished" : "Pipeline FAILED"}: ${parts.join(", ")} (${seconds(summary.durationMs)}, -j ${summary.jobs})`,
+  );
   return lines.join("\n");
 }
 
@@ -81,7 +85,9 @@ export function createTerminalLogger(options: TerminalLoggerOptions): (event: En
         write(`Waiting for another ocrflow run (pid ${event.ownerPid}) to release the repo lock…`);
         break;
       case "stage-start":
-        write(`▶ ${event.stage}: ${event.command}${event.reasons.length ? `  (${event.reasons.join("; ")})` : ""}`);
+        write(
+          `▶ ${event.stage}: ${event.command}${event.reasons.length ? `  (${event.reasons.join("; ")})` : ""}`,
+        );
         break;
       case "stage-output":
         if (options.showOutput) write(`[${event.stage}] ${event.line}`);
@@ -102,7 +108,9 @@ export function createTerminalLogger(options: TerminalLoggerOptions): (event: En
           if (now - last >= 10_000 || event.current >= event.total) {
             lastPlain.set(event.stage, now);
             const pct = event.total > 0 ? ((100 * event.current) / event.total).toFixed(0) : "?";
-            write(`[${event.stage}] ${event.current}/${event.total} (${pct}%)${event.label ? ` ${event.label}` : ""}`);
+            write(
+              `[${event.stage}] ${event.current}/${event.total} (${pct}%)${event.label ? ` ${event.label}` : ""}`,
+            );
           }
         }
         break;

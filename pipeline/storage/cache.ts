@@ -25,7 +25,7 @@ export class ObjectCache {
     if (!existsSync(this.pathOf(md5))) return false;
     if (!md5.endsWith(".dir")) return true;
     const entries = this.readManifest(md5);
-    return entries !== undefined && entries.every((e) => existsSync(this.pathOf(e.md5)));
+    return entries?.every((e) => existsSync(this.pathOf(e.md5))) === true;
   }
 
   readManifest(md5: string): ManifestEntry[] | undefined {
