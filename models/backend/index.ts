@@ -1,0 +1,21 @@
+// Public surface of the tfjs backend layer: choosing the backend, the benchmark architectures and runner.
+export {
+  type BenchArchitecture,
+  type BenchModel,
+  benchArchitecture,
+  benchArchitectureNames,
+  registerBenchArchitecture,
+} from "./bench-architectures.ts";
+export { countFlops, kernelFlops } from "./flops.ts";
+export { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
+export {
+  BACKEND_ENV,
+  BACKEND_ORDER,
+  type BackendChoice,
+  type BackendId,
+  chooseBackend,
+  describeChoice,
+  parseBackendId,
+} from "./select.ts";
+export { benchTrainSteps, median, type TrainBenchOptions, type TrainBenchResult } from "./train-bench.ts";
+export { registerWasmBackend, WASM_BACKEND } from "./wasm-backend.ts";
