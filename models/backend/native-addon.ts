@@ -94,6 +94,10 @@ export function addonCandidates(): string[] {
 /** Loads the addon once. Threads default to every core (OCRFLOW_THREADS overrides). */
 export function loadNativeAddon(): AddonLoad {
   if (cached) return cached;
+  if (process.env.OCRFLOW_DISABLE_NATIVE === "1") {
+    cached = { addon: undefined, reason: "disabled by OCRFLOW_DISABLE_NATIVE=1" };
+    return cached;
+  }
   const path = addonCandidates().find((p) => existsSync(p));
   if (!path) {
     cached = {

@@ -24,7 +24,9 @@ type NativeImpl = (
 ) => TensorInfo | undefined;
 
 function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array {
-  return backend.data.get(t.dataId)?.values as Float32Array;
+  const values = backend.data.get(t.dataId)?.values;
+  // The cpu backend may keep a float32 tensor in another typed array (a cast from bool, for one).
+  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
 }
 
 function isF32(...ts: (TensorInfo | undefined)[]): boolean {

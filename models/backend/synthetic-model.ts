@@ -209,13 +209,16 @@ export class SyntheticRecognizer {
   }
 
   private param(name: string, shape: number[], std: number): void {
-    const v = tf.variable(seededNormal(shape, std, this.seed++), true, `${this.prefix}.${name}`);
-    this.w[name] = v;
-    this.variables.push(v);
+    this.addVariable(name, seededNormal(shape, std, this.seed++));
   }
 
   private constant(name: string, shape: number[], value: number): void {
-    const v = tf.variable(tf.fill(shape, value), true, `${this.prefix}.${name}`);
+    this.addVariable(name, tf.fill(shape, value));
+  }
+
+  private addVariable(name: string, initial: tf.Tensor): void {
+    const v = tf.variable(initial, true, `${this.prefix}.${name}`);
+    initial.dispose(); // the variable holds its own reference to the data
     this.w[name] = v;
     this.variables.push(v);
   }

@@ -1,0 +1,278 @@
+// Checks every kernel the native backend replaces against the pure-JS cpu backend on random shapes, forward
+// and gradient. Tolerance: max |native - cpu| <= 1e-4 * max(1, max |cpu|) (float32, different summation order).
+import * as tf from "@tensorflow/tfjs";
+import { describe, expect, it } from "vitest";
+import {
+  compareBackends,
+  type HostTensor,
+  randomHost,
+  seededRandom,
+  toTensor,
+  valueAndGrads,
+} from "./compare-backends.ts";
+import { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
+import { broadcastPlan } from "./native-kernels.ts";
+
+const TOLERANCE = 1e-4;
+const load = registerNativeBackend();
+if (!load.addon) console.warn(`[models/backend] skipping native kernel tests: ${load.reason}`);
+tf.enableProdMode();
+
+const random = seededRandom(20260101);
+const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+
+async function expectClose(f: () => tf.Tensor | tf.Tensor[], label: string): Promise<void> {
+  const err = await compareBackends(NATIVE_BACKEND, "cpu", f);
+  expect(err, label).toBeLessThanOrEqual(TOLERANCE);
+}
+
+describe("broadcastPlan", () => {
+  it("collapses a trailing-axis broadcast into two strided dimensions", () => {
+    expect(broadcastPlan([4, 5, 6], [6])).toEqual({
+      shape: [1, 1, 20, 6],
+      stridesA: [0, 0, 6, 1],
+      stridesB: [0, 0, 0, 1],
+      outShape: [4, 5, 6],
+    });
+  });
+  it("gives up beyond four alternating dimensions (the cpu kernel then runs)", () => {
+    expect(broadcastPlan([2, 1, 2, 1, 2], [1, 2, 1, 2, 1])).toBeUndefined();
+  });
+});
+
+describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
+  it("matMul: transposes, batch broadcasting, forward and gradients", async () => {
+    for (let trial = 0; trial < 12; trial++) {
+      const [m, n, k] = [int(1, 40), int(1, 40), int(1, 70)];
+      const ta = random() < 0.5;
+      const tb = random() < 0.5;
+      const batch = pick([[], [3], [2, 3]]);
+      const bBatch = random() < 0.3 ? batch.map(() => 1) : batch;
+      const a = randomHost([...batch, ...(ta ? [k, m] : [m, k])], random);
+      const b = randomHost([...bBatch, ...(tb ? [n, k] : [k, n])], random);
+      const op = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb);
+      await expectClose(() => valueAndGrads(op, [a, b], trial), `matMul ${a.shape} x ${b.shape} ${ta} ${tb}`);
+    }
+  });
+
+  it("fused matMul: bias and every natively fused activation, with gradients", async () => {
+    const activations = ["linear", "relu", "relu6", "leakyrelu", "sigmoid", "elu"] as const;
+    for (const [i, activation] of activations.entries()) {
+      const [m, n, k] = [int(1, 30), int(1, 30), int(1, 50)];
+      const a = randomHost([m, k], random);
+      const b = randomHost([k, n], random);
+      const bias = randomHost([n], random);
+      const op = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) =>
+        tf.fused.matMul({
+          a: x as tf.Tensor2D,
+          b: y as tf.Tensor2D,
+          bias: z,
+          activation,
+          leakyreluAlpha: 0.1,
+        });
+      await expectClose(() => [op(toTensor(a), toTensor(b), toTensor(bias))], `fused ${activation}`);
+      if (activation === "linear" || activation === "relu") {
+        await expectClose(() => valueAndGrads(op, [a, b, bias], i), `fused grads ${activation}`);
+      }
+    }
+  });
+
+  it("conv2d: strides, padding, batch, forward and gradients (Conv2DBackpropInput/Filter)", async () => {
+    for (let trial = 0; trial < 14; trial++) {
+      const [kh, kw] = [int(1, 4), int(1, 4)];
+      const x = randomHost([int(1, 3), int(kh, 12), int(kw, 12), int(1, 6)], random);
+      const w = randomHost([kh, kw, x.shape[3] as number, int(1, 7)], random);
+      const strides: [number, number] = [int(1, 3), int(1, 3)];
+      const pad = pick(["same", "valid", int(0, 2)] as const);
+      const op = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad);
+      await expectClose(
+        () => valueAndGrads(op, [x, w], trial),
+        `conv ${x.shape} ${w.shape} s${strides} ${pad}`,
+      );
+    }
+  });
+
+  it("conv2d with dilation and explicit asymmetric padding (forward; tfjs has no dilated gradient)", async () => {
+    for (let trial = 0; trial < 6; trial++) {
+      const x = randomHost([int(1, 3), int(7, 14), int(7, 14), int(1, 5)], random);
+      const w = randomHost([int(1, 3), int(1, 3), x.shape[3] as number, int(1, 6)], random);
+      const dilations: [number, number] = [int(1, 3), int(1, 3)];
+      await expectClose(
+        () => tf.conv2d(toTensor(x) as tf.Tensor4D, toTensor(w) as tf.Tensor4D, 1, "same", "NHWC", dilations),
+        `dilated ${dilations}`,
+      );
+    }
+    const x = randomHost([2, 9, 8, 3], random);
+    const w = randomHost([3, 2, 3, 4], random);
+    const explicit = [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ] as tf.backend_util.ExplicitPadding;
+    const op = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [2, 1], explicit);
+    await expectClose(() => valueAndGrads(op, [x, w], 99), "explicit padding");
+  });
+
+  it("fused conv2d with bias and relu, and a pointwise (1x1) conv, with gradients", async () => {
+    const x = randomHost([2, 9, 11, 4], random);
+    const w = randomHost([3, 3, 4, 5], random);
+    const bias = randomHost([5], random);
+    const fused = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.fused.conv2d({
+        x: a as tf.Tensor4D,
+        filter: b as tf.Tensor4D,
+        strides: 1,
+        pad: "same",
+        bias: c,
+        activation: "relu",
+      });
+    await expectClose(() => valueAndGrads(fused, [x, w, bias], 3), "fused conv relu");
+    const p = randomHost([1, 1, 4, 6], random);
+    const pointwise = (a: tf.Tensor, b: tf.Tensor) =>
+      tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "valid");
+    await expectClose(() => valueAndGrads(pointwise, [x, p], 4), "pointwise conv");
+  });
+
+  it("conv2dTranspose (Conv2DBackpropInput called directly)", async () => {
+    const dy = randomHost([2, 5, 6, 4], random);
+    const w = randomHost([3, 3, 3, 4], random);
+    await expectClose(
+      () =>
+        tf.conv2dTranspose(
+          toTensor(dy) as tf.Tensor4D,
+          toTensor(w) as tf.Tensor4D,
+          [2, 10, 12, 3],
+          2,
+          "same",
+        ),
+      "conv2dTranspose",
+    );
+  });
+
+  it("maxPool: windows, strides, padding, forward and gradient, ties go to the first maximum", async () => {
+    for (let trial = 0; trial < 8; trial++) {
+      const x = randomHost([int(1, 3), int(3, 12), int(3, 12), int(1, 5)], random);
+      const size: [number, number] = [int(1, 3), int(1, 3)];
+      const strides: [number, number] = [int(1, 3), int(1, 3)];
+      const pad = pick(["same", "valid"] as const);
+      const op = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, strides, pad);
+      await expectClose(() => valueAndGrads(op, [x], trial), `maxPool ${x.shape} ${size} ${strides} ${pad}`);
+    }
+    const ties: HostTensor = { shape: [1, 4, 4, 2], values: new Float32Array(32).map((_, i) => i % 3) };
+    await expectClose(
+      () => valueAndGrads((a) => tf.maxPool(a as tf.Tensor4D, 2, 1, "valid"), [ties], 5),
+      "ties",
+    );
+  });
+
+  it("element-wise binary ops with broadcasting, forward and gradients", async () => {
+    const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      ["add", tf.add],
+      ["sub", tf.sub],
+      ["mul", tf.mul],
+      ["div", (a, b) => tf.div(a, tf.add(tf.abs(b), 0.5))],
+      ["maximum", tf.maximum],
+      ["minimum", tf.minimum],
+      ["squaredDifference", tf.squaredDifference],
+    ];
+    const shapes: [number[], number[]][] = [
+      [
+        [5, 7],
+        [5, 7],
+      ],
+      [[4, 5, 6], [6]],
+      [
+        [4, 5, 6],
+        [4, 1, 1],
+      ],
+      [
+        [3, 4, 5, 6],
+        [3, 1, 5, 1],
+      ],
+      [
+        [2, 3, 1, 5],
+        [1, 3, 4, 1],
+      ],
+      [[6], []],
+      [[], [2, 3]],
+      [
+        [2, 1, 3, 1, 4],
+        [1, 5, 1, 6, 1],
+      ],
+    ];
+    for (const [name, op] of ops) {
+      for (const [sa, sb] of shapes) {
+        const a = randomHost(sa, random);
+        const b = randomHost(sb, random);
+        // tfjs' Maximum, Minimum and SquaredDifference gradients do not reduce broadcast axes (on any
+        // backend): forward only there.
+        const gradients =
+          !["maximum", "minimum", "squaredDifference"].includes(name) || sa.join() === sb.join();
+        const f = gradients ? () => valueAndGrads(op, [a, b], 7) : () => op(toTensor(a), toTensor(b));
+        await expectClose(f, `${name} ${sa} ${sb}`);
+      }
+    }
+  });
+
+  it("element-wise unary ops, forward and gradients", async () => {
+    const positive = (f: (x: tf.Tensor) => tf.Tensor) => (x: tf.Tensor) => f(tf.add(tf.abs(x), 0.1));
+    const ops: [string, (x: tf.Tensor) => tf.Tensor][] = [
+      ["relu", tf.relu],
+      ["exp", tf.exp],
+      ["log", positive(tf.log)],
+      ["sqrt", positive(tf.sqrt)],
+      ["rsqrt", positive(tf.rsqrt)],
+      ["tanh", (x) => tf.tanh(tf.mul(x, 4))],
+      ["sigmoid", tf.sigmoid],
+      ["neg", tf.neg],
+      ["square", tf.square],
+      ["step", (x) => tf.step(x, 0.3)],
+      ["abs", tf.abs],
+      ["erf", tf.erf],
+      ["reciprocal", positive(tf.reciprocal)],
+    ];
+    const x = randomHost([3, 40, 50], random);
+    for (const [name, op] of ops) await expectClose(() => valueAndGrads(op, [x], 8), name);
+  });
+
+  it("reductions over contiguous and scattered axes, with keepDims, forward and gradients", async () => {
+    const x = randomHost([3, 4, 5, 6], random);
+    const axesList = [0, 3, -1, [1, 2], [0, 2], [0, 1, 3], [0, 1, 2, 3]];
+    for (const axes of axesList) {
+      for (const keep of [false, true]) {
+        await expectClose(() => valueAndGrads((a) => tf.sum(a, axes, keep), [x], 9), `sum ${axes}`);
+        await expectClose(() => valueAndGrads((a) => tf.mean(a, axes, keep), [x], 9), `mean ${axes}`);
+        await expectClose(
+          () => [tf.max(toTensor(x), axes, keep), tf.min(toTensor(x), axes, keep)],
+          `max/min ${axes}`,
+        );
+      }
+    }
+  });
+
+  it("softmax, transpose and gather, forward and gradients", async () => {
+    const logits = randomHost([4, 7, 19], random);
+    await expectClose(() => valueAndGrads((a) => tf.softmax(tf.mul(a, 5)), [logits], 10), "softmax");
+    const x = randomHost([2, 3, 4, 5, 6], random);
+    for (const perm of [
+      [1, 0, 2, 3, 4],
+      [0, 2, 1, 3, 4],
+      [4, 3, 2, 1, 0],
+      [0, 1, 2, 4, 3],
+    ]) {
+      await expectClose(() => valueAndGrads((a) => tf.transpose(a, perm), [x], 11), `transpose ${perm}`);
+    }
+    const table = randomHost([13, 8], random);
+    const ids = tf.tensor1d([3, 0, 12, 3, 3, 7, 1], "int32");
+    // The gradient of gather is UnsortedSegmentSum; repeated ids must accumulate.
+    await expectClose(() => valueAndGrads((t) => tf.gather(t, ids), [table], 12), "gather");
+    await expectClose(
+      () => valueAndGrads((t) => tf.gather(t, tf.tensor1d([1, 0, 2], "int32"), 1), [table], 13),
+      "gather axis 1",
+    );
+    ids.dispose();
+  });
+});

@@ -1,0 +1,45 @@
+// Backend choice: the fallback order, forcing by option or OCRFLOW_BACKEND, and the logged line.
+import * as tf from "@tensorflow/tfjs";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadNativeAddon } from "./native-addon.ts";
+import { BACKEND_ENV, chooseBackend, parseBackendId } from "./select.ts";
+
+const nativeBuilt = Boolean(loadNativeAddon().addon);
+
+describe("chooseBackend", () => {
+  afterEach(() => {
+    delete process.env[BACKEND_ENV];
+  });
+
+  it("accepts the usual names for each backend", () => {
+    expect(parseBackendId("tfjs-node-gpu")).toBe("tensorflow-gpu");
+    expect(parseBackendId("node")).toBe("tensorflow");
+    expect(parseBackendId("OpenBLAS")).toBe("native");
+    expect(parseBackendId("wasm")).toBe("wasm");
+    expect(() => parseBackendId("webgl")).toThrow(/unknown backend/);
+  });
+
+  it("without tfjs-node installed, picks the native backend (or wasm when the addon is missing) and logs why", async () => {
+    const lines: string[] = [];
+    const choice = await chooseBackend({ log: (l) => lines.push(l) });
+    expect(choice.id).toBe(nativeBuilt ? "native" : "wasm");
+    expect(tf.getBackend()).toBe(choice.tfjsName);
+    expect(choice.skipped.map((s) => s.id)).toContain("tensorflow-gpu");
+    expect(lines.join("\n")).toMatch(/tfjs backend: (native|wasm)/);
+    if (!nativeBuilt) expect(lines.join("\n")).toMatch(/warning: native CPU backend unavailable/);
+  });
+
+  it("is forced by OCRFLOW_BACKEND and by the option, which wins", async () => {
+    process.env[BACKEND_ENV] = "cpu";
+    expect((await chooseBackend({ log: () => {} })).id).toBe("cpu");
+    expect(tf.getBackend()).toBe("cpu");
+    const forced = await chooseBackend({ force: "wasm", log: () => {} });
+    expect(forced).toMatchObject({ id: "wasm", forced: true });
+  });
+
+  it("fails loudly when a forced backend is unavailable", async () => {
+    await expect(chooseBackend({ force: "tensorflow-gpu", log: () => {} })).rejects.toThrow(
+      /forced.*not installed/,
+    );
+  });
+});
