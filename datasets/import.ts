@@ -137,6 +137,8 @@ async function readParquetRows(file: string, columns: ImportConfig["columns"]): 
   const rows = (await parquetReadObjects({
     file: await asyncBufferFromFile(file),
     columns: [columns.image, columns.text],
+    // Plain binary columns as bytes, not strings; columns annotated as UTF-8 text still come as strings.
+    utf8: false,
   })) as Array<Record<string, unknown>>;
   return rows.map((r, i) => {
     const cell = r[columns.image];

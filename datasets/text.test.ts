@@ -1,0 +1,73 @@
+// The text sampler covers every source, stays in the charset and length limits, and char_balance makes rare
+// characters (ё, ъ, №, ₽, «») common.
+import { describe, expect, it } from "vitest";
+import { loadPipelineConfig } from "../stages/config.ts";
+import { buildCharset } from "./charset.ts";
+import { Random } from "./random.ts";
+import { TextSampler } from "./text.ts";
+
+const config = loadPipelineConfig({ env: {} });
+const charset = buildCharset(config.charset);
+const sampler = (charBalance: number) =>
+  new TextSampler({
+    text: { ...config.generate.text, char_balance: charBalance },
+    charset,
+    minLength: 1,
+    maxLength: config.input.max_label_length,
+  });
+
+function count(lines: string[], chars: string): number {
+  return lines.reduce((n, l) => n + [...l].filter((c) => chars.includes(c)).length, 0);
+}
+
+describe("TextSampler", () => {
+  it("draws labels inside the charset and the length limits, the same for the same seed", () => {
+    const s = sampler(0.3);
+    const a = Array.from(
+      { length: 2000 },
+      (
+        (rng) => () =>
+          s.sample(rng)
+      )(new Random(5)),
+    );
+    const b = Array.from(
+      { length: 2000 },
+      (
+        (rng) => () =>
+          s.sample(rng)
+      )(new Random(5)),
+    );
+    expect(a).toEqual(b);
+    for (const line of a) {
+      expect(
+        [...line].every((c) => charset.has(c)),
+        line,
+      ).toBe(true);
+      expect([...line].length).toBeGreaterThanOrEqual(1);
+      expect([...line].length).toBeLessThanOrEqual(config.input.max_label_length);
+      expect(line).toBe(line.trim());
+    }
+    // Every kind of content shows up.
+    expect(a.some((l) => /ИНН \d{10}/.test(l))).toBe(true);
+    expect(a.some((l) => /@/.test(l))).toBe(true);
+    expect(a.some((l) => /\d{2}\.\d{2}\.\d{4}/.test(l))).toBe(true);
+    expect(a.some((l) => /[a-z]{3}/.test(l) && /[а-я]{3}/.test(l))).toBe(true);
+  });
+
+  it("raises the rarest characters' counts with char_balance (uniform extra character per line)", () => {
+    const rarest = (balance: number) => {
+      const rng = new Random(9);
+      const s = sampler(balance);
+      const lines = Array.from({ length: 3000 }, () => s.sample(rng));
+      return Math.min(...charset.chars.filter((c) => c !== " ").map((c) => count(lines, c)));
+    };
+    expect(rarest(1)).toBeGreaterThanOrEqual(2 * rarest(0));
+    expect(rarest(1)).toBeGreaterThan(20);
+  });
+
+  it("only returns labels the caller accepts, e.g. those a face without ₽ can draw", () => {
+    const s = sampler(1);
+    const rng = new Random(11);
+    for (let i = 0; i < 500; i++) expect(s.sample(rng, (l) => !l.includes("₽"))).not.toContain("₽");
+  });
+});
