@@ -130,7 +130,7 @@ describe("loadPipelineConfig", () => {
       text
         .replace(/^ {2}epochs: 30$/m, "  epoch: 30")
         .replace(/^ {4}size: tiny # tiny \(2/m, "    size: small # tiny (2")
-        .replace(/^ {2}backend: local # local \(runs/m, "  backend: mlflow # local (runs")
+        .replace(/^ {2}backend: auto # auto \(ClearML/m, "  backend: mlflow # auto (ClearML")
         .replace(/^ {2}gallery_size: 48/m, "  gallery_size: -1"),
     );
     const text = readFileSync(file, "utf8");
@@ -140,7 +140,7 @@ describe("loadPipelineConfig", () => {
       `${at(/^ {2}epoch: 30/)} train.epoch: unknown key \`epoch\`, did you mean \`epochs\`? (expected one of the keys ${"models, backend, threads, seed, epochs, batch_size, max_steps_per_epoch, val_limit, shuffle_buffer, optimizer, schedule, grad_clip_norm, label_smoothing, early_stopping, checkpoint_every_steps, log_every_steps, parseq, master"})`,
       `${at(/^ {4}size: small/)} train.parseq.size: "small" is not allowed (expected one of "tiny", "base")`,
       `${at(/^ {2}gallery_size: -1/)} evaluate.gallery_size: must be >= 0, got -1 (expected an integer between 0 and 10000)`,
-      `${at(/^ {2}backend: mlflow/)} tracking.backend: "mlflow" is not allowed (expected one of "local", "clearml")`,
+      `${at(/^ {2}backend: mlflow/)} tracking.backend: "mlflow" is not allowed (expected one of "auto", "local", "clearml")`,
     ]);
   });
 

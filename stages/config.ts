@@ -219,7 +219,8 @@ export interface PublishConfig {
 }
 
 export interface TrackingConfig {
-  backend: "local" | "clearml";
+  /** auto = ClearML when CLEARML_API_HOST and keys are in the environment, else local (pipeline/tracking). */
+  backend: "auto" | "local" | "clearml";
   project: string;
   runs_dir: string;
   tags: string[];
