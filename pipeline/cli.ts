@@ -1,5 +1,6 @@
 // The engine's command line (`ocrflow run | status | dag`): parses arguments, calls engine.ts, renders
 // results. Other parts of the product add their own commands to the same program.
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -11,6 +12,22 @@ import { createTerminalLogger } from "./logging/terminal.ts";
 import type { ParamOverrides } from "./params.ts";
 import { RepoLockedError } from "./repo-lock.ts";
 import { describeReason } from "./status.ts";
+
+/** The version in package.json (two levels up from both pipeline/ and dist/pipeline/). */
+function packageVersion(): string {
+  for (const candidate of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "ocrflow" && pkg.version) return pkg.version;
+    } catch {
+      // Try the next location.
+    }
+  }
+  return "unknown";
+}
 
 /** Exit codes: 1 = a stage failed, 2 = bad input (dvc.yaml, params, arguments), 3 = repo locked, 130 = Ctrl-C. */
 export const EXIT = { stageFailed: 1, badInput: 2, locked: 3, interrupted: 130 } as const;
@@ -79,6 +96,17 @@ function common(raw: Record<string, unknown>): CommonOptions {
 export function createProgram(): Command {
   const program = new Command("ocrflow")
     .description("DVC-compatible pipeline runner and OCR training toolkit")
+    .version(packageVersion(), "-V, --version")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  ocrflow run                       run every stale stage, in parallel
+  ocrflow run --profile smoke       a CI-sized run
+  ocrflow run train -S pipeline.config.yaml:train.epochs=3
+  ocrflow status --json             what is stale and why
+  ocrflow dag --mermaid             the stage graph as a Mermaid flowchart`,
+    )
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (text, write) => write(text) });
 

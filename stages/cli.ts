@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createProgram, reportError } from "../pipeline/cli.ts";
+import { registerBenchCommand } from "./commands/bench.ts";
 
 /** A stage program: `stages/<name>.ts` exporting `main(args)`; returns the process exit code. */
 export interface StageModule {
@@ -35,5 +36,7 @@ program
       reportError(error);
     }
   });
+
+registerBenchCommand(program);
 
 await program.parseAsync(process.argv);
