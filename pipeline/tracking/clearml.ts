@@ -286,7 +286,7 @@ export class ClearMLTracker implements Tracker {
     const escaped = name.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
     const found = await this.session.call<{ projects?: Array<{ id?: string; name?: string }> }>(
       "projects.get_all",
-      { name: `^${escaped}$`, only_fields: ["id", "name"], search_hidden: true },
+      { name: `^${escaped}$`, only_fields: ["id", "name"] },
     );
     const match = found.projects?.find((p) => p.name === name && typeof p.id === "string");
     if (match?.id) return match.id;
