@@ -71,6 +71,10 @@ static double get_d(napi_env env, napi_value v) {
     return NULL;                                                                                         \
   }
 
+/* Element-wise loops smaller than this run on one thread: waking a sleeping OpenMP thread costs more than
+   a memory-bound pass over a few hundred KB. OCRFLOW_PARALLEL_MIN overrides it. */
+static int64_t parallel_min = (int64_t)1 << 18;
+
 /* A scratch buffer reused across calls: JS is single-threaded, and re-faulting fresh pages for every
    convolution costs milliseconds. */
 static float* scratch = NULL;
@@ -308,7 +312,7 @@ static napi_value BiasActivation(napi_env env, napi_callback_info info) {
   }
   int act = (int)get_i(env, argv[4]);
   float alpha = (float)get_d(env, argv[5]);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols > parallel_min)
   for (int64_t r = 0; r < rows; r++) {
     float* p = y + r * cols;
     if (bias)
@@ -342,7 +346,7 @@ static napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
   F32(0, x);
   F32(1, y);
   int64_t rows = get_i(env, argv[2]), cols = get_i(env, argv[3]);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols > parallel_min)
   for (int64_t r = 0; r < rows; r++) {
     const float* a = x + r * cols;
     float* o = y + r * cols;
@@ -368,7 +372,7 @@ static napi_value Reduce(napi_env env, napi_callback_info info) {
   int64_t outer = get_i(env, argv[2]), mid = get_i(env, argv[3]), inner = get_i(env, argv[4]);
   int op = (int)get_i(env, argv[5]);
   if (inner == 1) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (outer * mid > parallel_min)
     for (int64_t o = 0; o < outer; o++) {
       const float* a = x + o * mid;
       float acc = op == 1 ? -INFINITY : (op == 2 ? INFINITY : 0.0f);
@@ -385,7 +389,7 @@ static napi_value Reduce(napi_env env, napi_callback_info info) {
   /* Reducing a middle or leading axis: split (outer x blocks of the inner axis) across threads. */
   const int64_t block = 256;
   const int64_t nblocks = (inner + block - 1) / block;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (outer * mid * inner > parallel_min)
   for (int64_t t = 0; t < outer * nblocks; t++) {
     int64_t o = t / nblocks, i0 = (t % nblocks) * block;
     int64_t len = inner - i0 < block ? inner - i0 : block;
@@ -433,7 +437,7 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
   int op = (int)get_i(env, argv[6]);
   const int64_t rows = sh[0] * sh[1] * sh[2], inner = sh[3];
   const int64_t ia = sa[3], ib = sb[3];
-#pragma omp parallel for schedule(static) if (rows * inner > 32768)
+#pragma omp parallel for schedule(static) if (rows * inner > parallel_min)
   for (int64_t r = 0; r < rows; r++) {
     int64_t i2 = r % sh[2], i1 = (r / sh[2]) % sh[1], i0 = r / (sh[2] * sh[1]);
     const float* pa = a + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
@@ -476,7 +480,7 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   int op = (int)get_i(env, argv[3]);
   float alpha = (float)get_d(env, argv[4]);
 #define ULOOP(expr)                                                                                      \
-  _Pragma("omp parallel for schedule(static) if (n > 16384)") for (int64_t i = 0; i < n; i++) {         \
+  _Pragma("omp parallel for schedule(static) if (n > parallel_min)") for (int64_t i = 0; i < n; i++) {         \
     float v = x[i];                                                                                      \
     y[i] = (expr);                                                                                       \
   }
@@ -529,7 +533,7 @@ static napi_value Transpose(napi_env env, napi_callback_info info) {
   }
   int64_t inner = oshape[rank - 1], inner_stride = ostride_in[rank - 1];
   int64_t rows = total / (inner ? inner : 1);
-#pragma omp parallel for schedule(static) if (total > 16384)
+#pragma omp parallel for schedule(static) if (total > parallel_min)
   for (int64_t r = 0; r < rows; r++) {
     int64_t rem = r, src = 0;
     for (int i = (int)rank - 2; i >= 0; i--) {
@@ -620,6 +624,38 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adam(value, grad, m, v, outValue, outM, outV, lr, beta1, beta2, epsilon, c1, c2): one fused pass of
+   tfjs' Adam update, where c1 = 1 - beta1^t and c2 = 1 - beta2^t. Same arithmetic order as tfjs. */
+static napi_value Adam(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  size_t n;
+  float *w, *g, *m, *v, *ow, *om, *ov;
+  if (!get_f32(env, argv[0], &w, &n) || !get_f32(env, argv[1], &g, NULL) || !get_f32(env, argv[2], &m, NULL) ||
+      !get_f32(env, argv[3], &v, NULL) || !get_f32(env, argv[4], &ow, NULL) || !get_f32(env, argv[5], &om, NULL) ||
+      !get_f32(env, argv[6], &ov, NULL)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: adam expects seven Float32Arrays");
+    return NULL;
+  }
+  const float lr = (float)get_d(env, argv[7]), b1 = (float)get_d(env, argv[8]), b2 = (float)get_d(env, argv[9]);
+  const float eps = (float)get_d(env, argv[10]);
+  napi_value rest = argv[11];
+  napi_value c1v, c2v;
+  CHECK(napi_get_element(env, rest, 0, &c1v));
+  CHECK(napi_get_element(env, rest, 1, &c2v));
+  const float c1 = (float)get_d(env, c1v), c2 = (float)get_d(env, c2v);
+  const float nb1 = 1.0f - b1, nb2 = 1.0f - b2;
+#pragma omp parallel for schedule(static) if ((int64_t)n > parallel_min)
+  for (int64_t i = 0; i < (int64_t)n; i++) {
+    float gi = g[i];
+    float mi = m[i] * b1 + gi * nb1;
+    float vi = v[i] * b2 + (gi * gi) * nb2;
+    om[i] = mi;
+    ov[i] = vi;
+    ow[i] = ((mi / c1) / (sqrtf(vi / c2) + eps)) * -lr + w[i];
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   ARGS(1);
   int n = (int)get_i(env, argv[0]);
@@ -645,6 +681,8 @@ static napi_value Config(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  const char* pm = getenv("OCRFLOW_PARALLEL_MIN");
+  if (pm && atoll(pm) > 0) parallel_min = atoll(pm);
   napi_property_descriptor props[] = {
       {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"conv2d", NULL, Conv2d, NULL, NULL, NULL, napi_default, NULL},
@@ -658,6 +696,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"transpose", NULL, Transpose, NULL, NULL, NULL, napi_default, NULL},
       {"maxPool", NULL, MaxPool, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, Config, NULL, NULL, NULL, napi_default, NULL},

@@ -53,6 +53,21 @@ export interface NativeAddon {
   ): void;
   unary(x: Float32Array, y: Float32Array, n: number, op: number, alpha: number): void;
   transpose(x: Float32Array, y: Float32Array, shape: number[], perm: number[]): void;
+  /** Fused Adam step into new arrays; corrections = [1 - beta1^t, 1 - beta2^t]. */
+  adam(
+    value: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    outValue: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    corrections: [number, number],
+  ): void;
   setThreads(n: number): void;
   getThreads(): number;
   config(): string;

@@ -1,6 +1,7 @@
 // Registers the `native` tfjs backend: the pure-JS cpu backend's data store and light kernels, with the
 // heavy kernels (GEMM, convolutions, element-wise, reductions) replaced by the OpenBLAS addon.
 import * as tf from "@tensorflow/tfjs";
+import { adamKernel } from "./fused-adam.ts";
 import { type AddonLoad, loadNativeAddon } from "./native-addon.ts";
 import { nativeImpls, nativeKernel } from "./native-kernels.ts";
 
@@ -23,6 +24,7 @@ export function registerNativeBackend(): AddonLoad {
   for (const [name, impl] of Object.entries(impls)) {
     tf.registerKernel(nativeKernel(name, NATIVE_BACKEND, impl, cpuKernels.get(name)));
   }
-  nativeKernelNames = Object.keys(impls);
+  tf.registerKernel(adamKernel(addon, NATIVE_BACKEND));
+  nativeKernelNames = [...Object.keys(impls), "OcrflowAdam"];
   return load;
 }

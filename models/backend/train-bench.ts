@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { benchArchitecture } from "./bench-architectures.ts";
 import { countFlops } from "./flops.ts";
+import { createAdam } from "./fused-adam.ts";
 
 export interface TrainBenchOptions {
   arch: string;
@@ -43,7 +44,7 @@ export function median(values: number[]): number {
 export async function benchTrainSteps(options: TrainBenchOptions): Promise<TrainBenchResult> {
   const { batch, steps } = options;
   const model = benchArchitecture(options.arch).create();
-  const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
+  const optimizer = createAdam(options.learningRate ?? 1e-3);
   const inputs = model.makeBatch(batch);
   const step = (): number => {
     const loss = optimizer.minimize(() => model.loss(inputs), true, model.variables) as tf.Scalar;
