@@ -20,9 +20,9 @@ async function runAdam(optimizer: tf.AdamOptimizer, prefix: string) {
     return v;
   });
   for (let step = 0; step < 3; step++) {
-    const grads: tf.NamedTensorMap = {};
+    const grads: Record<string, tf.Tensor> = {};
     for (const v of vars) grads[v.name] = toTensor(randomHost(v.shape, random));
-    optimizer.applyGradients(grads);
+    optimizer.applyGradients(grads as Parameters<tf.AdamOptimizer["applyGradients"]>[0]);
     tf.dispose(Object.values(grads));
   }
   const weights = await optimizer.getWeights();
