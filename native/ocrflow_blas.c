@@ -2,6 +2,7 @@
 // memory-bound kernels (bias + activation, row softmax, axis reductions) threaded with OpenMP.
 #define NAPI_VERSION 8
 #include <cblas.h>
+#include <malloc.h>
 #include <math.h>
 #include <node_api.h>
 #include <omp.h>
@@ -584,7 +585,8 @@ static napi_value MaxPool(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* maxPoolGrad(geom[15], x, dy, dx): dx must be zero-filled. Parallel over images (windows may overlap). */
+/* maxPoolGrad(geom[15], x, dy, dx): dx must be zero-filled. Parallel over images (windows may overlap);
+   channels are innermost, so each window position is one contiguous compare over all channels. */
 static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   ARGS(18);
   ConvGeom g;
@@ -593,33 +595,49 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   F32(16, dy);
   F32(17, dx);
   const int64_t C = g.c;
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < g.n; b++) {
-    const float* img = x + b * g.h * g.w * C;
-    float* dimg = dx + b * g.h * g.w * C;
-    for (int64_t oy = 0; oy < g.oh; oy++) {
-      for (int64_t ox = 0; ox < g.ow; ox++) {
-        const float* d = dy + ((b * g.oh + oy) * g.ow + ox) * C;
-        for (int64_t ch = 0; ch < C; ch++) {
-          float best = -INFINITY;
-          int64_t at = -1;
+#pragma omp parallel
+  {
+    float* best = (float*)malloc(C * sizeof(float));
+    int64_t* at = (int64_t*)malloc(C * sizeof(int64_t));
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < g.n; b++) {
+      const float* img = x + b * g.h * g.w * C;
+      float* dimg = dx + b * g.h * g.w * C;
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          const float* d = dy + ((b * g.oh + oy) * g.ow + ox) * C;
+          int first = 1;
           for (int64_t ky = 0; ky < g.kh; ky++) {
             int64_t iy = oy * g.sh - g.pt + ky * g.dh;
             if (iy < 0 || iy >= g.h) continue;
             for (int64_t kx = 0; kx < g.kw; kx++) {
               int64_t ix = ox * g.sw - g.pl + kx * g.dw;
               if (ix < 0 || ix >= g.w) continue;
-              float v = img[(iy * g.w + ix) * C + ch];
-              if (v > best || at < 0) {
-                best = v;
-                at = (iy * g.w + ix) * C + ch;
+              const int64_t base = (iy * g.w + ix) * C;
+              const float* p = img + base;
+              if (first) {
+                for (int64_t ch = 0; ch < C; ch++) {
+                  best[ch] = p[ch];
+                  at[ch] = base + ch;
+                }
+                first = 0;
+              } else {
+                for (int64_t ch = 0; ch < C; ch++) {
+                  if (p[ch] > best[ch]) {
+                    best[ch] = p[ch];
+                    at[ch] = base + ch;
+                  }
+                }
               }
             }
           }
-          if (at >= 0) dimg[at] += d[ch];
+          if (!first)
+            for (int64_t ch = 0; ch < C; ch++) dimg[at[ch]] += d[ch];
         }
       }
     }
+    free(best);
+    free(at);
   }
   return NULL;
 }
@@ -681,6 +699,14 @@ static napi_value Config(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  /* Every tfjs kernel output is a fresh ArrayBuffer (calloc). Above glibc's mmap threshold each one is new
+     pages, and the page faults cost more than the kernel (15 ms to fault 16 MB here). Keep blocks up to
+     32 MB (glibc's limit) on the heap and do not trim it, so freed buffers are reused. */
+  const char* ma = getenv("OCRFLOW_NATIVE_MALLOC");
+  if (!ma || strcmp(ma, "0") != 0) {
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+  }
   const char* pm = getenv("OCRFLOW_PARALLEL_MIN");
   if (pm && atoll(pm) > 0) parallel_min = atoll(pm);
   napi_property_descriptor props[] = {
