@@ -1,6 +1,16 @@
 // The DVC 3 object cache (`.dvc/cache/files/md5/xx/rest[.dir]`): stores stage outputs after a run so the
 // real `dvc` CLI finds them, and answers whether an object (and every file of a directory) is present.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic.ts";
 
@@ -19,6 +29,33 @@ export class ObjectCache {
 
   pathOf(md5: string): string {
     return join(this.dir, md5.slice(0, 2), md5.slice(2));
+  }
+
+  /** Whether the object itself is stored (for a `.dir`, not whether its files are). */
+  hasObject(md5: string): boolean {
+    return existsSync(this.pathOf(md5));
+  }
+
+  /** Size of a stored object, or undefined when it is absent. */
+  sizeOf(md5: string): number | undefined {
+    try {
+      return statSync(this.pathOf(md5)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A temporary name beside where `md5` goes: a download is written there, verified, then `commit`ted. */
+  tempPathFor(md5: string): string {
+    const target = this.pathOf(md5);
+    mkdirSync(dirname(target), { recursive: true });
+    return `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  }
+
+  /** Moves a verified temporary file into place, read-only as DVC leaves cache files. */
+  commit(tmpPath: string, md5: string): void {
+    chmodSync(tmpPath, 0o444);
+    renameSync(tmpPath, this.pathOf(md5));
   }
 
   has(md5: string): boolean {
@@ -43,7 +80,8 @@ export class ObjectCache {
     mkdirSync(dirname(target), { recursive: true });
     const tmp = `${target}.${process.pid}.tmp`;
     try {
-      copyFileSync(absPath, tmp);
+      // A reflink where the filesystem can (btrfs, xfs), else a plain copy: DVC's default `reflink,copy`.
+      copyFileSync(absPath, tmp, constants.COPYFILE_FICLONE);
       chmodSync(tmp, 0o444);
       renameSync(tmp, target);
     } catch (error) {
