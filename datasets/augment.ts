@@ -38,7 +38,12 @@ export function fitInto(
   const scale = Math.min(upscale ? Number.POSITIVE_INFINITY : 1, innerW / ink.width, innerH / ink.height);
   const tw = Math.max(1, Math.min(innerW, Math.round(ink.width * scale)));
   const th = Math.max(1, Math.min(innerH, Math.round(ink.height * scale)));
-  const resized = scale < 1 ? resizeArea(ink, tw, th) : resizeBilinear(ink, tw, th);
+  const resized =
+    tw === ink.width && th === ink.height
+      ? ink
+      : scale < 1
+        ? resizeArea(ink, tw, th)
+        : resizeBilinear(ink, tw, th);
   const out = new Float32Array(width * height);
   const left = x < 0 ? pad : Math.max(0, Math.min(width - tw, Math.round(x)));
   const top = Math.max(0, Math.min(height - th, Math.round((height - th) / 2 + dy)));
@@ -110,18 +115,26 @@ export function resizeBilinear(src: InkImage, tw: number, th: number): InkImage 
   return { width: tw, height: th, data: out };
 }
 
-/** Bilinear sample; outside the plane counts as 0 (no ink). */
+/** Bilinear sample; outside the plane counts as 0 (no ink). No closures here: this runs per pixel. */
 function sampleBilinear(src: InkImage, fx: number, fy: number): number {
   const x0 = Math.floor(fx);
   const y0 = Math.floor(fy);
   const ax = fx - x0;
   const ay = fy - y0;
-  const at = (x: number, y: number) =>
-    x < 0 || y < 0 || x >= src.width || y >= src.height ? 0 : (src.data[y * src.width + x] as number);
-  return (
-    (at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax) * (1 - ay) +
-    (at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax) * ay
-  );
+  const w = src.width;
+  const h = src.height;
+  const d = src.data;
+  const x1 = x0 + 1;
+  const y1 = y0 + 1;
+  const inX0 = x0 >= 0 && x0 < w;
+  const inX1 = x1 >= 0 && x1 < w;
+  const inY0 = y0 >= 0 && y0 < h;
+  const inY1 = y1 >= 0 && y1 < h;
+  const p00 = inX0 && inY0 ? (d[y0 * w + x0] as number) : 0;
+  const p10 = inX1 && inY0 ? (d[y0 * w + x1] as number) : 0;
+  const p01 = inX0 && inY1 ? (d[y1 * w + x0] as number) : 0;
+  const p11 = inX1 && inY1 ? (d[y1 * w + x1] as number) : 0;
+  return (p00 * (1 - ax) + p10 * ax) * (1 - ay) + (p01 * (1 - ax) + p11 * ax) * ay;
 }
 
 /**

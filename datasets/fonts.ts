@@ -165,9 +165,21 @@ export function usableFaces(settings: GenerateConfig["fonts"], charset: Charset)
   return { faces, rejected };
 }
 
+const coveredSets = new WeakMap<object, Set<string>>();
+
+/** The face's covered characters as a set, built once per face object. */
+function coveredSet(face: Pick<CoveredFace, "covered">): Set<string> {
+  let set = coveredSets.get(face);
+  if (!set) {
+    set = new Set(face.covered);
+    coveredSets.set(face, set);
+  }
+  return set;
+}
+
 /** A predicate "the face has every glyph of this label". */
 export function coverageCheck(face: Pick<CoveredFace, "covered">): (label: string) => boolean {
-  const set = new Set(face.covered);
+  const set = coveredSet(face);
   return (label) => {
     for (const c of label) if (!set.has(c)) return false;
     return true;
@@ -190,7 +202,7 @@ export class MissingGlyphsError extends Error {
 
 /** Throws MissingGlyphsError unless the face covers every character of the label. */
 export function assertFaceCovers(face: Pick<CoveredFace, "id" | "covered">, label: string): void {
-  const set = new Set(face.covered);
+  const set = coveredSet(face);
   const lacking = [...new Set([...label].filter((c) => !set.has(c)))];
   if (lacking.length > 0) throw new MissingGlyphsError(face.id, label, lacking);
 }

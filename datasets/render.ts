@@ -41,8 +41,10 @@ export class LineRenderer {
   private ctx: SKRSContext2D;
 
   constructor(
-    private maxWidth = 2048,
-    private maxHeight = 256,
+    // Small to start with: lines are drawn at their final size, and clearing and reading back a large
+    // surface costs time on every line. Grows when a line needs more.
+    private maxWidth = 256,
+    private maxHeight = 64,
   ) {
     this.canvas = createCanvas(maxWidth, maxHeight);
     this.ctx = this.canvas.getContext("2d");
@@ -61,12 +63,14 @@ export class LineRenderer {
   ): InkImage {
     const alias = registerFace(face);
     const ctx = this.ctx;
-    ctx.font = `${fontPx.toFixed(2)}px "${alias}"`;
-    const m = ctx.measureText(text);
-    const left = Math.max(0, m.actualBoundingBoxLeft);
-    const right = Math.max(m.width, m.actualBoundingBoxRight);
-    const top = Math.max(m.fontBoundingBoxAscent, m.actualBoundingBoxAscent);
-    const bottom = Math.max(m.fontBoundingBoxDescent, m.actualBoundingBoxDescent);
+    // Sizes in quarter pixels: Skia caches glyphs per size and matrix, and a cache hit is several times cheaper.
+    let size = Math.max(1, Math.round(fontPx * 4) / 4);
+    ctx.font = `${size}px "${alias}"`;
+    let m = ctx.measureText(text);
+    let left = Math.max(0, m.actualBoundingBoxLeft);
+    let right = Math.max(m.width, m.actualBoundingBoxRight);
+    let top = Math.max(m.fontBoundingBoxAscent, m.actualBoundingBoxAscent);
+    let bottom = Math.max(m.fontBoundingBoxDescent, m.actualBoundingBoxDescent);
     // Affine: scale, then shear, then rotate; corners of the text box decide the output size.
     const cos = Math.cos(transform.rotation);
     const sin = Math.sin(transform.rotation);
@@ -74,26 +78,27 @@ export class LineRenderer {
     const c0 = -transform.shear * transform.scaleY;
     const d0 = transform.scaleY;
     // matrix [a c; b d] applied to (x, y)
-    let a = cos * a0;
-    let b = sin * a0;
-    let c = cos * c0 - sin * d0;
-    let d = sin * c0 + cos * d0;
+    const a = cos * a0;
+    const b = sin * a0;
+    const c = cos * c0 - sin * d0;
+    const d = sin * c0 + cos * d0;
     if (fit) {
       // Drawing directly at the size the line will have in the model input is sharper (hinted glyphs) and
       // several times cheaper than drawing large and downscaling the pixels.
       // The transformed box spans |a|·W + |c|·H across and |b|·W + |d|·H down, plus the 1-pixel margins.
       const w = Math.abs(a * (right + left)) + Math.abs(c * (top + bottom)) + 2;
       const h = Math.abs(b * (right + left)) + Math.abs(d * (top + bottom)) + 2;
-      const s = Math.min(
-        1,
-        (fit.width - 2) / Math.max(1e-6, w - 2),
-        (fit.height - 2) / Math.max(1e-6, h - 2),
-      );
+      // Rounding the box outwards adds up to 2 more pixels each way: keep that slack so nothing is resampled.
+      const s = Math.min(1, (fit.width - 3) / w, (fit.height - 3) / h);
       if (s < 1) {
-        a *= s;
-        b *= s;
-        c *= s;
-        d *= s;
+        // Shrink through the font size, not the matrix, so unrotated lines keep hitting the glyph cache.
+        size = Math.max(1, Math.floor(size * s * 4) / 4);
+        ctx.font = `${size}px "${alias}"`;
+        m = ctx.measureText(text);
+        left = Math.max(0, m.actualBoundingBoxLeft);
+        right = Math.max(m.width, m.actualBoundingBoxRight);
+        top = Math.max(m.fontBoundingBoxAscent, m.actualBoundingBoxAscent);
+        bottom = Math.max(m.fontBoundingBoxDescent, m.actualBoundingBoxDescent);
       }
     }
     const corners: Array<[number, number]> = [

@@ -1,13 +1,20 @@
 // Synthetic text-line sampler: Russian and English words, mixed phrases, numbers, amounts, dates, document
 // tokens (ИНН, КПП, № 12/2024, ООО «…»), e-mails and phones, with rare characters boosted by char_balance.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { GenerateConfig, TextSource } from "../stages/config.ts";
 import { type Charset, labelLength } from "./charset.ts";
 import type { Random } from "./random.ts";
 
 /** Reads a shipped word list (one word a line, `#` comments). */
 export function readWordList(name: "ru" | "en"): string[] {
-  const text = readFileSync(new URL(`./words/${name}.txt`, import.meta.url), "utf8");
+  // Beside this module in the sources; from a dist/ build, back in the source tree (tsc copies no .txt).
+  const candidates = [
+    new URL(`./words/${name}.txt`, import.meta.url),
+    new URL(`../../datasets/words/${name}.txt`, import.meta.url),
+  ];
+  const file = candidates.find((url) => existsSync(url));
+  if (!file) throw new Error(`word list ${name}.txt not found beside ${import.meta.url}`);
+  const text = readFileSync(file, "utf8");
   return [
     ...new Set(
       text
@@ -32,11 +39,14 @@ export class TextSampler {
   private readonly en: string[];
   /** Words (and their capitalised forms) holding each character, for char_balance. */
   private readonly wordsWithChar = new Map<string, string[]>();
+  /** The charset without the space, drawn from by char_balance. */
+  private readonly visibleChars: string[];
 
   constructor(private readonly options: TextSamplerOptions) {
     const words = options.words ?? { ru: readWordList("ru"), en: readWordList("en") };
     this.ru = words.ru;
     this.en = words.en;
+    this.visibleChars = options.charset.chars.filter((c) => c !== " ");
     for (const word of [...this.ru, ...this.en]) {
       for (const form of [word, capitalize(word), word.toUpperCase()]) {
         for (const c of new Set(form)) {
@@ -96,7 +106,7 @@ export class TextSampler {
 
   /** Puts one character drawn uniformly from the charset into the line, so rare ones (ё, ъ, №, ₽, «») get seen. */
   private withRareCharacter(line: string, rng: Random): string {
-    const target = rng.pick(this.options.charset.chars.filter((c) => c !== " "));
+    const target = rng.pick(this.visibleChars);
     const words = this.wordsWithChar.get(target);
     const parts = line.split(" ");
     const at = rng.int(0, parts.length);
