@@ -32,10 +32,10 @@ function ignoredByDockerignore(path: string, patterns: string[]): boolean {
         `^${p
           .replace(/^\//, "")
           .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-          .replace(/\*\*\/?/g, "\u0000")
+          .replace(/\*\*\/?/g, "GLOBSTAR")
           .replace(/\*/g, "[^/]*")
           .replace(/\?/g, "[^/]")
-          .replace(/\u0000/g, "(?:.*/)?")}$`,
+          .replaceAll("GLOBSTAR", "(?:.*/)?")}$`,
       ),
   );
   const parts = path.split("/");
