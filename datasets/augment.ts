@@ -138,17 +138,18 @@ function sampleBilinear(src: InkImage, fx: number, fy: number): number {
 }
 
 /**
- * Perspective warp: each corner moves by up to `max` of the image size, the rest follows the homography
+ * Perspective warp: each corner moves inwards by up to `max` of the image size, the rest follows the homography
  * mapping the moved corners back onto the original ones (inverse mapping, bilinear).
  */
 export function perspective(ink: InkImage, rng: Random, max: number): InkImage {
   const { width: w, height: h } = ink;
-  const j = () => rng.float(-max, max);
+  // Corners only move inwards: the whole image lands inside the frame, so no ink is cut off at the edges.
+  const j = () => rng.float(0, max);
   const dst: Array<[number, number]> = [
     [j() * w, j() * h],
-    [w + j() * w, j() * h],
-    [w + j() * w, h + j() * h],
-    [j() * w, h + j() * h],
+    [w - j() * w, j() * h],
+    [w - j() * w, h - j() * h],
+    [j() * w, h - j() * h],
   ];
   const src: Array<[number, number]> = [
     [0, 0],
