@@ -26,7 +26,9 @@ export function adamKernel(addon: NativeAddon, backendName: string): tf.KernelCo
       return vals instanceof Float32Array ? vals : Float32Array.from(vals as ArrayLike<number>);
     }) as [Float32Array, Float32Array, Float32Array, Float32Array];
     const n = arrays[0].length;
-    const out = [new Float32Array(n), new Float32Array(n), new Float32Array(n)] as const;
+    const pooled = b as Partial<{ alloc(n: number): Float32Array }>;
+    const make = () => (pooled.alloc ? pooled.alloc(n) : new Float32Array(n));
+    const out = [make(), make(), make()] as const;
     addon.adam(
       ...arrays,
       ...out,

@@ -39,6 +39,16 @@ function output(backend: MathBackendCPU, shape: number[], values: Float32Array):
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** An output array, from the native backend's pool when the backend has one (zeroed only on request). */
+function alloc(backend: MathBackendCPU, n: number, zero = false): Float32Array {
+  const pooled = backend as Partial<{ alloc(n: number, zero?: boolean): Float32Array }>;
+  return pooled.alloc ? pooled.alloc(n, zero) : new Float32Array(n);
+}
+
+function release(backend: MathBackendCPU, a: Float32Array): void {
+  (backend as Partial<{ release(a: Float32Array): void }>).release?.(a);
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* GEMM                                                                                             */
 
@@ -70,7 +80,7 @@ function matMul(
   const batchB = size(b.shape.slice(0, -2));
   if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return undefined;
   const shape = [...batchShape, m, n];
-  const out = new Float32Array(batch * m * n);
+  const out = alloc(backend, batch * m * n, k === 0);
   if (out.length === 0) return { values: out, shape };
   if (k === 0) return { values: out, shape };
   const av = f32(backend, a);
@@ -177,7 +187,7 @@ function conv2dImpl(addon: NativeAddon, fused: boolean): NativeImpl {
     if (act === undefined || preluActivationWeights) return undefined;
     const info = conv2dInfo(x.shape, filter.shape, attrs, attrs.dilations ?? 1);
     if (bias && size(bias.shape) !== info.outChannels) return undefined;
-    const out = new Float32Array(size(info.outShape));
+    const out = alloc(backend, size(info.outShape));
     if (out.length > 0) {
       addon.conv2d(...geometry(info), f32(backend, x), f32(backend, filter), out);
       if (bias || act !== 0) {
@@ -201,7 +211,7 @@ function conv2dBackpropInputImpl(addon: NativeAddon): NativeImpl {
     const { dy, filter } = inputs;
     if (!dy || !filter || !isF32(dy, filter) || attrs.dataFormat === "NCHW") return undefined;
     const info = conv2dInfo(attrs.inputShape as number[], filter.shape, attrs, 1);
-    const dx = new Float32Array(size(info.inShape));
+    const dx = alloc(backend, size(info.inShape), true);
     if (dx.length > 0 && size(dy.shape) > 0) {
       addon.conv2dBackpropInput(...geometry(info), f32(backend, dy), f32(backend, filter), dx);
     }
@@ -214,7 +224,7 @@ function conv2dBackpropFilterImpl(addon: NativeAddon): NativeImpl {
     const { x, dy } = inputs;
     if (!x || !dy || !isF32(x, dy) || attrs.dataFormat === "NCHW") return undefined;
     const info = conv2dInfo(x.shape, attrs.filterShape as number[], attrs, 1);
-    const dw = new Float32Array(size(info.filterShape));
+    const dw = alloc(backend, size(info.filterShape), size(dy.shape) === 0);
     if (dw.length > 0 && size(dy.shape) > 0) {
       addon.conv2dBackpropFilter(...geometry(info), f32(backend, x), f32(backend, dy), dw);
     }
@@ -238,7 +248,7 @@ function maxPoolImpl(addon: NativeAddon): NativeImpl {
     const { x } = inputs;
     if (!x || !isF32(x)) return undefined;
     const info = poolInfo(x.shape, attrs);
-    const out = new Float32Array(size(info.outShape));
+    const out = alloc(backend, size(info.outShape));
     if (out.length > 0) addon.maxPool(...geometry(info), f32(backend, x), out);
     return output(backend, info.outShape, out);
   };
@@ -249,7 +259,7 @@ function maxPoolGradImpl(addon: NativeAddon): NativeImpl {
     const { dy, input } = inputs;
     if (!dy || !input || !isF32(dy, input)) return undefined;
     const info = poolInfo(input.shape, attrs);
-    const dx = new Float32Array(size(input.shape));
+    const dx = alloc(backend, size(input.shape), true);
     if (dx.length > 0 && size(dy.shape) > 0) {
       addon.maxPoolGrad(...geometry(info), f32(backend, input), f32(backend, dy), dx);
     }
@@ -320,7 +330,7 @@ function binaryImpl(addon: NativeAddon, op: number): NativeImpl {
     if (!a || !b || !isF32(a, b)) return undefined;
     const plan = broadcastPlan(a.shape, b.shape);
     if (!plan) return undefined;
-    const out = new Float32Array(size(plan.outShape));
+    const out = alloc(backend, size(plan.outShape));
     if (out.length > 0) {
       addon.binary(f32(backend, a), f32(backend, b), out, plan.shape, plan.stridesA, plan.stridesB, op);
     }
@@ -348,7 +358,7 @@ function unaryImpl(addon: NativeAddon, op: number): NativeImpl {
   return (inputs, backend, attrs) => {
     const { x } = inputs;
     if (!x || !isF32(x)) return undefined;
-    const out = new Float32Array(size(x.shape));
+    const out = alloc(backend, size(x.shape));
     if (out.length > 0) addon.unary(f32(backend, x), out, out.length, op, Number(attrs.alpha ?? 0));
     return output(backend, x.shape, out);
   };
@@ -362,14 +372,20 @@ function softmaxImpl(addon: NativeAddon): NativeImpl {
     const dim = Number(attrs.dim ?? -1);
     if (dim !== -1 && dim !== rank - 1) return undefined;
     const cols = logits.shape[rank - 1] as number;
-    const out = new Float32Array(size(logits.shape));
+    const out = alloc(backend, size(logits.shape));
     if (out.length > 0) addon.softmaxRows(f32(backend, logits), out, out.length / cols, cols);
     return output(backend, logits.shape, out);
   };
 }
 
-function transposeValues(addon: NativeAddon, x: Float32Array, shape: number[], perm: number[]): Float32Array {
-  const out = new Float32Array(x.length);
+function transposeValues(
+  addon: NativeAddon,
+  backend: MathBackendCPU,
+  x: Float32Array,
+  shape: number[],
+  perm: number[],
+): Float32Array {
+  const out = alloc(backend, x.length);
   if (out.length > 0) addon.transpose(x, out, shape, perm);
   return out;
 }
@@ -379,7 +395,7 @@ function transposeImpl(addon: NativeAddon): NativeImpl {
     const { x } = inputs;
     const perm = attrs.perm as number[];
     if (!x || !isF32(x) || x.shape.length > 8 || x.shape.length === 0) return undefined;
-    const out = transposeValues(addon, f32(backend, x), x.shape, perm);
+    const out = transposeValues(addon, backend, f32(backend, x), x.shape, perm);
     return output(
       backend,
       perm.map((p) => x.shape[p] as number),
@@ -402,6 +418,7 @@ function reduceImpl(addon: NativeAddon, op: number): NativeImpl {
     const keptShape = shape.filter((_, i) => !axes.includes(i));
     const outShape = attrs.keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : keptShape;
     let values = f32(backend, x);
+    let transposed: Float32Array | undefined;
     let outer: number;
     let mid: number;
     let inner: number;
@@ -414,14 +431,16 @@ function reduceImpl(addon: NativeAddon, op: number): NativeImpl {
       inner = size(shape.slice(last + 1));
     } else {
       const perm = [...shape.keys()].filter((i) => !axes.includes(i)).concat(axes);
-      values = transposeValues(addon, values, shape, perm);
+      values = transposeValues(addon, backend, values, shape, perm);
+      transposed = values;
       outer = size(keptShape);
       mid = size(axes.map((a) => shape[a] as number));
       inner = 1;
     }
     void rank;
-    const out = new Float32Array(outer * inner);
+    const out = alloc(backend, outer * inner);
     addon.reduce(values, out, outer, mid, inner, op);
+    if (transposed) release(backend, transposed);
     return output(backend, outShape, out);
   };
 }
@@ -438,7 +457,7 @@ const unsortedSegmentSumImpl: NativeImpl = (inputs, backend, attrs) => {
   const rowShape = x.shape.slice(segmentIds.shape.length);
   const row = size(rowShape);
   const xs = f32(backend, x);
-  const out = new Float32Array(numSegments * row);
+  const out = alloc(backend, numSegments * row, true);
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i] as number;
     if (s < 0 || s >= numSegments) continue;
@@ -462,7 +481,7 @@ const gatherImpl: NativeImpl = (inputs, backend, attrs) => {
   const outer = size(x.shape.slice(0, axis));
   const inner = size(x.shape.slice(axis + 1));
   const xs = f32(backend, x);
-  const out = new Float32Array(outer * ids.length * inner);
+  const out = alloc(backend, outer * ids.length * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < ids.length; j++) {
       const src = (o * dim + (ids[j] as number)) * inner;
