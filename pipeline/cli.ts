@@ -12,6 +12,7 @@ import { createTerminalLogger } from "./logging/terminal.ts";
 import type { ParamOverrides } from "./params.ts";
 import { RepoLockedError } from "./repo-lock.ts";
 import { describeReason } from "./status.ts";
+import { cloudStatus, registerStorageCommands } from "./storage/commands.ts";
 
 /** The version in package.json (two levels up from both pipeline/ and dist/pipeline/). */
 function packageVersion(): string {
@@ -172,10 +173,23 @@ Examples:
       .description("show which stages are stale and why, as `dvc status` does")
       .argument("[targets...]", "stages or stage groups; default: all")
       .option("-s, --single-item", "only the targets, not their upstream stages", false)
+      .option("-c, --cloud", "compare the cache with the remote instead (dvc status -c)", false)
+      .option("-r, --remote <name>", "remote for --cloud")
+      .option("-j, --jobs <n>", "parallel checks for --cloud", positiveInt)
       .option("--json", "print as JSON", false),
   ).action(async (targets: string[], raw: Record<string, unknown>) => {
     try {
       const options = common(raw);
+      if (raw.cloud === true) {
+        process.exitCode = await cloudStatus({
+          root: options.cwd,
+          targets,
+          ...(typeof raw.remote === "string" ? { remote: raw.remote } : {}),
+          ...(typeof raw.jobs === "number" ? { jobs: raw.jobs } : {}),
+          json: raw.json === true,
+        });
+        return;
+      }
       const statuses = await pipelineStatus({
         root: options.cwd,
         targets,
@@ -223,5 +237,6 @@ Examples:
       }
     });
 
+  registerStorageCommands(program);
   return program;
 }

@@ -63,9 +63,9 @@ export function statManySync(base: string, paths: readonly string[]): StatTable 
 export async function statMany(
   base: string,
   paths: readonly string[],
-  threads = availableParallelism(),
+  { threads = availableParallelism(), threshold = PARALLEL_THRESHOLD } = {},
 ): Promise<StatTable> {
-  if (paths.length < PARALLEL_THRESHOLD || threads < 2) return statManySync(base, paths);
+  if (paths.length < threshold || threads < 2) return statManySync(base, paths);
   const shared = new SharedArrayBuffer(8 * 4 * paths.length);
   const out = new Float64Array(shared);
   const slice = Math.ceil(paths.length / threads);
