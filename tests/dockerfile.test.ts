@@ -89,7 +89,8 @@ describe("Dockerfile.pipeline", () => {
     const [entrypoint] = dockerfile.getENTRYPOINTs();
     expect(entrypoint?.getArgumentsContent()).toBe('["/opt/ocrflow/scripts/docker-entrypoint.sh"]');
     expect(dockerfile.getCMDs()[0]?.getArgumentsContent()).toBe('["run"]');
-    expect(dockerfile.getWORKDIRs().at(-1)?.getArgumentsContent()).toBe("/workspace");
+    const workdirs = dockerfile.getInstructions().filter((i) => i.getKeyword() === "WORKDIR");
+    expect(workdirs.at(-1)?.getArgumentsContent()).toBe("/workspace");
   });
 });
 
