@@ -212,6 +212,7 @@ export interface EvaluateConfig {
 }
 
 export interface PublishConfig {
+  /** A model is published only with test exact match >= exact_match and CER <= cer (pipeline/registry/scores.ts). */
   thresholds: { exact_match: number; cer: number };
   force: boolean;
   push_data: boolean;
@@ -231,7 +232,7 @@ export interface RegistryConfig {
   backend: "local" | "huggingface";
   local: { dir: string };
   huggingface: {
-    /** `{model}` and `{size}` are replaced per model. */
+    /** Per model, `{model}` becomes the architecture, `{size}` the size, `{name}` the name in scores.json. */
     repo_id: string;
     private: boolean;
     hub_url: string;
