@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { type FakeHub, startFakeHub } from "./fake-hub-server.ts";
 import { HubTokenError, HuggingFaceRegistry, hubTokenFromEnv } from "./huggingface.ts";
 import { modelScores, tempDir, writeModelDir } from "./model-fixture.ts";
+import { publishModels } from "./policy.ts";
 import { parseScoresFile } from "./scores.ts";
 
 const evaluation = { split: "test", dataset: { name: "ocrflow-synthetic-ru-en", size: 2000 } };
@@ -136,6 +137,25 @@ describe("HuggingFaceRegistry", () => {
     expect(`${error?.message}\n${error?.stack}\n${inspect(error)}`).not.toContain(hub.token);
     expect(JSON.stringify(reg)).not.toContain(hub.token);
     expect(inspect(reg)).not.toContain(hub.token);
+  });
+
+  it("never publishes two models into one repo", async () => {
+    const root = tempDir();
+    writeModelDir(join(root, "trained/parseq-tiny"), 1);
+    writeModelDir(join(root, "trained/parseq-tiny-b"), 2);
+    const outcomes = await publishModels(
+      registry({ repoId: "acme/ocrflow-{model}" }),
+      {
+        split: "test",
+        models: [modelScores(), modelScores({ name: "parseq-tiny-b", dir: "trained/parseq-tiny-b" })],
+      },
+      { thresholds: { exact_match: 0, cer: 1 }, force: false, root },
+    );
+    expect(outcomes.map((o) => o.action)).toEqual(["published", "failed"]);
+    expect(outcomes[1]?.reason).toBe(
+      `parseq-tiny-b would be published to ${hub.url}/acme/ocrflow-parseq too, where parseq-tiny goes`,
+    );
+    expect(hub.commits).toHaveLength(1);
   });
 
   it("refuses a repo template that makes no Hub repo id", () => {

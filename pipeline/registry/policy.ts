@@ -43,8 +43,14 @@ export async function publishModels(
 ): Promise<PublishOutcome[]> {
   const outcomes: PublishOutcome[] = [];
   const evaluation = { split: scores.split, ...(scores.dataset ? { dataset: scores.dataset } : {}) };
+  // Two models in one place would overwrite each other (a repo_id template without {name}, say).
+  const owners = new Map<string, string>();
   for (const model of scores.models) {
     const decide = async (): Promise<PublishOutcome> => {
+      const location = registry.locate(model);
+      const owner = owners.get(location);
+      if (owner) throw new Error(`${model.name} would be published to ${location} too, where ${owner} goes`);
+      owners.set(location, model.name);
       const below = thresholdFailure(model, options.thresholds);
       if (below)
         return { name: model.name, action: "below-thresholds", reason: below, version: null, location: null };
