@@ -85,6 +85,15 @@ describe("Dockerfile.pipeline", () => {
     }
   });
 
+  it("lets the mounted checkout's stage commands use the image's packages and native backend", () => {
+    expect(runsOf("app").join("\n")).toContain("ln -s /opt/ocrflow/node_modules /node_modules");
+    const env = dockerfile
+      .getENVs()
+      .flatMap((e) => e.getProperties().map((p) => [p.getName(), p.getValue()] as const));
+    expect(env).toContainEqual(["OCRFLOW_NATIVE_ADDON", "/opt/ocrflow/build/Release/ocrflow_blas.node"]);
+    expect(env).toContainEqual(["OCRFLOW_WORKSPACE", "/workspace"]);
+  });
+
   it("starts through the tested entry point with `run` as the default command", () => {
     const [entrypoint] = dockerfile.getENTRYPOINTs();
     expect(entrypoint?.getArgumentsContent()).toBe('["/opt/ocrflow/scripts/docker-entrypoint.sh"]');
