@@ -1,11 +1,20 @@
 // Font faces from the installed @fontsource packages: discovery by family/weight/italic, the style catalog,
 // and glyph coverage read with fontkit, so no label is ever rendered with a face lacking one of its glyphs.
-import { existsSync, readdirSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as fontkitModule from "fontkit";
 import type { FontStyle, GenerateConfig } from "../stages/config.ts";
 import type { Charset } from "./charset.ts";
+import { hashString32 } from "./random.ts";
 
 const fontkit = ((fontkitModule as unknown as { default?: typeof fontkitModule }).default ??
   fontkitModule) as typeof fontkitModule;
@@ -125,16 +134,77 @@ export function selectFaces(faces: FontFace[], settings: GenerateConfig["fonts"]
 }
 
 /** Charset characters the face has glyphs for, in any of its subset files. */
-export function faceCoverage(face: FontFace, charset: Charset): CoveredFace {
-  const fonts = face.files.map((file) => fontkit.openSync(file) as fontkitModule.Font);
+export function faceCoverage(face: FontFace, charset: Charset, cache?: CoverageCache): CoveredFace {
+  const perFile = face.files.map(
+    (file) => cache?.lookup(file, charset) ?? fileCoverage(file, charset, cache),
+  );
   let covered = "";
   let missing = "";
   for (const c of charset.chars) {
-    const code = c.codePointAt(0) as number;
-    if (fonts.some((f) => f.hasGlyphForCodePoint(code))) covered += c;
+    if (perFile.some((set) => set.has(c))) covered += c;
     else missing += c;
   }
   return { ...face, covered, missing };
+}
+
+/** The charset characters one font file has glyphs for, read with fontkit (2-7 ms a file). */
+function fileCoverage(file: string, charset: Charset, cache?: CoverageCache): Set<string> {
+  const font = fontkit.openSync(file) as fontkitModule.Font;
+  const set = new Set(charset.chars.filter((c) => font.hasGlyphForCodePoint(c.codePointAt(0) as number)));
+  cache?.store(file, charset, set);
+  return set;
+}
+
+/**
+ * Coverage per font file and charset, kept in node_modules/.cache/ocrflow (keyed by path, size and mtime), so
+ * each run does not reopen some 900 woff2 files. Stale or unreadable entries are simply recomputed.
+ */
+export class CoverageCache {
+  private entries: Record<string, string> = {};
+  private dirty = false;
+
+  constructor(private readonly file: string) {
+    try {
+      this.entries = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+    } catch {
+      this.entries = {};
+    }
+  }
+
+  private key(fontFile: string, charset: Charset): string {
+    const { size, mtimeMs } = statSync(fontFile);
+    return `${fontFile}|${size}|${Math.round(mtimeMs)}|${hashString32(charset.chars.join(""))}`;
+  }
+
+  lookup(fontFile: string, charset: Charset): Set<string> | undefined {
+    const hit = this.entries[this.key(fontFile, charset)];
+    return hit === undefined ? undefined : new Set(hit);
+  }
+
+  store(fontFile: string, charset: Charset, covered: Set<string>): void {
+    this.entries[this.key(fontFile, charset)] = [...covered].join("");
+    this.dirty = true;
+  }
+
+  /** Writes the cache through a temporary file; failures (read-only node_modules) are ignored. */
+  save(): void {
+    if (!this.dirty) return;
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.entries));
+      renameSync(tmp, this.file);
+      this.dirty = false;
+    } catch {
+      // A cache only: generation works the same without it.
+    }
+  }
+}
+
+/** The default cache file, beside the @fontsource packages' node_modules. */
+export function defaultCoverageCache(): CoverageCache | undefined {
+  const root = fontsourceRoots()[0];
+  return root ? new CoverageCache(join(root, "..", ".cache", "ocrflow", "font-coverage.json")) : undefined;
 }
 
 /**
@@ -156,12 +226,14 @@ export function usableFaces(settings: GenerateConfig["fonts"], charset: Charset)
   const essential = essentialCharacters(charset);
   const faces: CoveredFace[] = [];
   const rejected: FaceSelection["rejected"] = [];
+  const cache = defaultCoverageCache();
   for (const face of selectFaces(discoverFaces(), settings)) {
-    const covered = faceCoverage(face, charset);
+    const covered = faceCoverage(face, charset, cache);
     const lacking = essential.filter((c) => !covered.covered.includes(c)).join("");
     if (lacking) rejected.push({ id: face.id, missing: lacking });
     else faces.push(covered);
   }
+  cache?.save();
   return { faces, rejected };
 }
 

@@ -19,10 +19,10 @@ process.on(
         outDir = message.dir;
       } else if (message.type === "shard") {
         if (!generator) throw new Error("shard before init");
-        const { entries, stats } = generator.generate(outDir, message.index, (lines) =>
+        const result = generator.generate(outDir, message.index, (lines) =>
           process.send?.({ type: "lines", lines }),
         );
-        process.send?.({ type: "shard", index: message.index, entries, stats });
+        process.send?.({ type: "shard", index: message.index, ...result });
       } else {
         process.disconnect?.();
         process.exit(0);

@@ -53,6 +53,13 @@ export function generatedName(index: number): string {
   return `gen-${String(index).padStart(9, "0")}.png`;
 }
 
+/** One rendered shard: its index entries, its stats and the CPU time it took (a figure robust to a busy machine). */
+export interface ShardResult {
+  entries: ShardEntry[];
+  stats: DatasetStats;
+  cpuSeconds: number;
+}
+
 /** Renders shards of one plan; one per process, reused across shards so fonts stay registered. */
 export class ShardGenerator {
   private readonly renderer = new LineRenderer();
@@ -75,11 +82,8 @@ export class ShardGenerator {
   }
 
   /** Renders shard `index` into `dir`; `onLines` hears how many lines were done since the last call. */
-  generate(
-    dir: string,
-    index: number,
-    onLines?: (lines: number) => void,
-  ): { entries: ShardEntry[]; stats: DatasetStats } {
+  generate(dir: string, index: number, onLines?: (lines: number) => void): ShardResult {
+    const cpuStart = process.cpuUsage();
     const { plan } = this;
     const first = index * plan.shardSize;
     const n = Math.min(plan.shardSize, plan.count - first);
@@ -102,7 +106,9 @@ export class ShardGenerator {
       }
       onLines?.(lines);
     }
-    return { entries: writeShard(dir, index, samples), stats };
+    const entries = writeShard(dir, index, samples);
+    const cpu = process.cpuUsage(cpuStart);
+    return { entries, stats, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   }
 }
 
@@ -117,7 +123,15 @@ export interface GenerateOptions {
 }
 
 export interface GenerateResult {
-  stats: DatasetStats & { shards: number; workers: number; seconds: number; lines_per_second: number };
+  stats: DatasetStats & {
+    shards: number;
+    workers: number;
+    seconds: number;
+    lines_per_second: number;
+    /** CPU time of the rendering processes, summed, and lines per CPU second: comparable on a shared machine. */
+    cpu_seconds: number;
+    lines_per_cpu_second: number;
+  };
   rejectedFaces: Array<{ id: string; missing: string }>;
   faces: CoveredFace[];
 }
@@ -148,7 +162,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     done += lines;
     options.onProgress?.(done, plan.count);
   };
-  const results: Array<{ entries: ShardEntry[]; stats: DatasetStats }> = new Array(shards);
+  const results: ShardResult[] = new Array(shards);
   try {
     if (workers === 1) {
       const generator = new ShardGenerator(plan);
@@ -159,12 +173,15 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
     const entries = results.flatMap((r) => r.entries);
     writeFileSync(`${tmp}/labels.csv`, formatLabelsCsv(entries));
     const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = results.reduce((t, r) => t + r.cpuSeconds, 0);
     const stats = {
       ...mergeStats(results.map((r) => r.stats)),
       shards,
       workers,
       seconds: Math.round(seconds * 100) / 100,
       lines_per_second: Math.round(plan.count / seconds),
+      cpu_seconds: Math.round(cpuSeconds * 100) / 100,
+      lines_per_cpu_second: Math.round(plan.count / cpuSeconds),
     };
     rmSync(outDir, { recursive: true, force: true });
     renameSync(tmp, outDir);
@@ -177,7 +194,7 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
 
 type WorkerMessage =
   | { type: "lines"; lines: number }
-  | { type: "shard"; index: number; entries: ShardEntry[]; stats: DatasetStats }
+  | ({ type: "shard"; index: number } & ShardResult)
   | { type: "error"; message: string };
 
 /** The worker entry and the loader it needs when running from TypeScript sources. */
@@ -195,7 +212,7 @@ function generateInProcesses(
   dir: string,
   shards: number,
   workers: number,
-  results: Array<{ entries: ShardEntry[]; stats: DatasetStats }>,
+  results: ShardResult[],
   onLines: (lines: number) => void,
 ): Promise<void> {
   const { file, execArgv } = workerLaunch();
@@ -225,7 +242,11 @@ function generateInProcesses(
         if (message.type === "lines") onLines(message.lines);
         else if (message.type === "error") fail(new Error(message.message));
         else {
-          results[message.index] = { entries: message.entries, stats: message.stats };
+          results[message.index] = {
+            entries: message.entries,
+            stats: message.stats,
+            cpuSeconds: message.cpuSeconds,
+          };
           finished++;
           if (finished === shards) {
             for (const c of children) {

@@ -1,16 +1,20 @@
 // Synthetic text-line sampler: Russian and English words, mixed phrases, numbers, amounts, dates, document
 // tokens (ИНН, КПП, № 12/2024, ООО «…»), e-mails and phones, with rare characters boosted by char_balance.
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { GenerateConfig, TextSource } from "../stages/config.ts";
 import { type Charset, labelLength } from "./charset.ts";
 import type { Random } from "./random.ts";
 
 /** Reads a shipped word list (one word a line, `#` comments). */
 export function readWordList(name: "ru" | "en"): string[] {
-  // Beside this module in the sources; from a dist/ build, back in the source tree (tsc copies no .txt).
+  // Beside this module in the sources; from a build, back in the source tree or the working folder (tsc copies
+  // no .txt files).
   const candidates = [
     new URL(`./words/${name}.txt`, import.meta.url),
     new URL(`../../datasets/words/${name}.txt`, import.meta.url),
+    pathToFileURL(join(process.cwd(), "datasets", "words", `${name}.txt`)),
   ];
   const file = candidates.find((url) => existsSync(url));
   if (!file) throw new Error(`word list ${name}.txt not found beside ${import.meta.url}`);
