@@ -684,6 +684,13 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value SetParallelMin(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int64_t n = get_i(env, argv[0]);
+  if (n > 0) parallel_min = n;
+  return NULL;
+}
+
 static napi_value GetThreads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
@@ -724,6 +731,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
+      {"setParallelMin", NULL, SetParallelMin, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, Config, NULL, NULL, NULL, napi_default, NULL},
   };

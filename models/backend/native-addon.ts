@@ -70,6 +70,8 @@ export interface NativeAddon {
   ): void;
   setThreads(n: number): void;
   getThreads(): number;
+  /** Element-wise loops below n elements run on one thread. */
+  setParallelMin(n: number): void;
   config(): string;
 }
 
