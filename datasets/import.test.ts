@@ -137,4 +137,39 @@ describe("importDataset", () => {
     expect(result.issues.map((i) => [i.row, i.kind])).toEqual([[2, "corrupt_image"]]);
     expect(readDataset(out).map((s) => s.text)).toEqual(["Привет, мир", "ёлка 2024"]);
   });
+
+  it("reads the Hugging Face Image layout: a struct column {bytes, path}", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ocrflow-import-hf-"));
+    const file = join(dir, "data.parquet");
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        {
+          name: "image",
+          data: [
+            { bytes: png(100, 32), path: "0.png" },
+            { bytes: png(64, 32), path: "1.png" },
+          ],
+        },
+        { name: "text", data: ["Москва 2024", ""] },
+      ],
+      schema: [
+        { name: "root", num_children: 2 },
+        { name: "image", repetition_type: "OPTIONAL", num_children: 2 },
+        { name: "bytes", type: "BYTE_ARRAY", repetition_type: "OPTIONAL" },
+        { name: "path", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+        { name: "text", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+      ],
+    });
+    writeFileSync(file, Buffer.from(buffer));
+    const result = await importDataset({
+      settings,
+      input: config.input,
+      charset,
+      source: file,
+      outDir: join(dir, "out"),
+    });
+    expect(result.imported).toBe(1);
+    expect(result.issues).toEqual([{ row: 2, kind: "empty_label", message: "empty label" }]);
+    expect(readDataset(join(dir, "out")).map((s) => s.text)).toEqual(["Москва 2024"]);
+  });
 });

@@ -1,13 +1,15 @@
 // End to end through the stage programs dvc.yaml calls: generate → split → convert → preview, with small
 // overrides passed the way the engine passes `-S` (OCRFLOW_SET_PARAMS).
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createCanvas } from "@napi-rs/canvas";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseLabelsCsv, parseLabelsJson } from "../datasets/labels.ts";
+import { formatDelimited, parseLabelsCsv, parseLabelsJson } from "../datasets/labels.ts";
 import { PARAM_OVERRIDES_ENV } from "../pipeline/config.ts";
 import { main as convert } from "./convert.ts";
 import { main as generate } from "./generate.ts";
+import { main as importStage } from "./import.ts";
 import { main as preview } from "./preview.ts";
 import { main as split } from "./split.ts";
 
@@ -92,5 +94,49 @@ describe("data stages", () => {
     await expect(split([out("generated"), "--out", out("splits"), "--stats", out("s.json")])).rejects.toThrow(
       /outside the charset: "/,
     );
+  });
+
+  it("import → split takes generated and imported data together, reporting skipped rows", async () => {
+    process.env[PARAM_OVERRIDES_ENV] = JSON.stringify({
+      "pipeline.config.yaml": {
+        profile: "smoke",
+        "generate.count": 40,
+        "generate.shard_size": 40,
+        "generate.preview": 0,
+        "generate.fonts.families": ["pt-sans"],
+      },
+    });
+    const out = (p: string) => join(dir, "mixed", p);
+    mkdirSync(out("source"), { recursive: true });
+    const canvas = createCanvas(80, 24);
+    canvas.getContext("2d").fillRect(2, 2, 40, 10);
+    writeFileSync(out("source/a.png"), canvas.toBuffer("image/png"));
+    writeFileSync(
+      out("source/labels.csv"),
+      formatDelimited(
+        ["image", "text"],
+        [
+          ["a.png", "Импорт, «1»"],
+          ["gone.png", "нет"],
+        ],
+      ),
+    );
+    expect(await importStage([out("source"), "--out", out("imported"), "--stats", out("i.json")])).toBe(0);
+    const importStats = JSON.parse(readFileSync(out("i.json"), "utf8"));
+    expect(importStats.count).toBe(1);
+    expect(importStats.skipped).toBe(1);
+    expect(importStats.issues).toEqual({ missing_file: 1 });
+    expect(await generate(["--out", out("generated"), "--stats", out("g.json"), "--workers", "1"])).toBe(0);
+    expect(
+      await split([out("generated"), out("imported"), "--out", out("splits"), "--stats", out("s.json")]),
+    ).toBe(0);
+    const splitStats = JSON.parse(readFileSync(out("s.json"), "utf8"));
+    expect(splitStats.train.count + splitStats.val.count + splitStats.test.count).toBe(41);
+    const all = ["train", "val", "test"].flatMap((n) =>
+      readFileSync(out(`splits/${n}.jsonl`), "utf8")
+        .trim()
+        .split("\n"),
+    );
+    expect(all.some((l) => l.includes('"imp-000000000.png"'))).toBe(true);
   });
 });
