@@ -85,6 +85,17 @@ export function readDataset(dir: string): DatasetSample[] {
   return samples;
 }
 
+/**
+ * A split index written by the split stage (`data/splits/train.jsonl`): one DatasetSample a line, its `shard`
+ * path relative to the folder the pipeline runs in (the repo root).
+ */
+export function readSplitIndex(jsonlFile: string): DatasetSample[] {
+  return readFileSync(jsonlFile, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as DatasetSample);
+}
+
 /** Reads sample pixels, keeping shard files open between calls; close() when done. */
 export class ShardReader {
   private readonly open = new Map<string, number>();

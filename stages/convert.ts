@@ -7,7 +7,7 @@ import { createCanvas, ImageData } from "@napi-rs/canvas";
 import type { GreyImage } from "../datasets/augment.ts";
 import { formatLabelsCsv, formatLabelsJson, parseLabelsCsv, parseLabelsJson } from "../datasets/labels.ts";
 import { progressPrinter } from "../datasets/progress.ts";
-import { type DatasetSample, ShardReader } from "../datasets/shards.ts";
+import { readSplitIndex, ShardReader } from "../datasets/shards.ts";
 import { SPLIT_NAMES } from "../datasets/split.ts";
 import { loadPipelineConfig } from "./config.ts";
 
@@ -59,10 +59,7 @@ export async function main(args: string[]): Promise<number> {
     for (const split of SPLIT_NAMES) {
       const file = join(splitsDir, `${split}.jsonl`);
       if (!existsSync(file)) throw new Error(`${file} does not exist: run the split stage first`);
-      const samples = readFileSync(file, "utf8")
-        .split("\n")
-        .filter((l) => l.trim())
-        .map((l) => JSON.parse(l) as DatasetSample);
+      const samples = readSplitIndex(file);
       const labels = samples.map((s) => ({ name: s.name, text: s.text }));
       if (formats.includes("json")) {
         const text = formatLabelsJson(labels, indent);

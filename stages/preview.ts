@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { contactSheet } from "../datasets/preview.ts";
 import { Random } from "../datasets/random.ts";
-import { type DatasetSample, readDataset, ShardReader } from "../datasets/shards.ts";
+import { type DatasetSample, readDataset, readSplitIndex, ShardReader } from "../datasets/shards.ts";
 
 const USAGE =
   "usage: ocrflow stage preview <dataset folder | split .jsonl> [--count 48] [--random] [--out preview.png]";
@@ -26,12 +26,7 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  let samples: DatasetSample[] = source.endsWith(".jsonl")
-    ? readFileSync(source, "utf8")
-        .split("\n")
-        .filter((l) => l.trim())
-        .map((l) => JSON.parse(l) as DatasetSample)
-    : readDataset(source);
+  let samples: DatasetSample[] = source.endsWith(".jsonl") ? readSplitIndex(source) : readDataset(source);
   if (values.random) samples = new Random(Number(values.seed)).shuffle([...samples]);
   samples = samples.slice(0, Number(values.count));
   const reader = new ShardReader();
