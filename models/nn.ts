@@ -1,0 +1,303 @@
+// Building blocks shared by the recognizers, in raw tfjs ops so they run on every backend: a named parameter
+// store with seeded initialisation, linear, layer/batch norm, GELU, multi-head attention, dropout, embeddings.
+import * as tf from "@tensorflow/tfjs";
+
+/** Variable names must be unique in the tfjs engine, across models too. */
+let stores = 0;
+
+/** Seeded randomness for one forward pass: dropout masks draw successive seeds from it. */
+export class SeedSequence {
+  private next: number;
+  constructor(seed: number) {
+    this.next = (seed >>> 0) % 2147483647;
+  }
+  take(): number {
+    this.next = (this.next * 48271) % 2147483647;
+    return this.next;
+  }
+}
+
+/** What a forward pass needs to know about the mode it runs in. */
+export interface ForwardContext {
+  training: boolean;
+  /** Seeds dropout (training only). */
+  seeds?: SeedSequence;
+}
+
+/**
+ * The named tensors of one model: trainable parameters (with or without weight decay) and buffers (batch-norm
+ * running statistics). Names are stable ("enc.0.attn.q.w") and are what the model directory stores.
+ */
+export class ParameterStore {
+  readonly params = new Map<string, tf.Variable>();
+  readonly buffers = new Map<string, tf.Variable>();
+  /** Parameters AdamW decays: weight matrices and conv filters, not biases, norms, embeddings. */
+  readonly decayed = new Set<string>();
+  private readonly prefix = `ocrflow${stores++}`;
+  private seed: number;
+
+  constructor(seed: number) {
+    this.seed = seed;
+  }
+
+  /** A normal(0, std) parameter, truncated at 2 std as timm/parseq initialise. */
+  normal(name: string, shape: number[], std: number, decay = false): tf.Variable {
+    return this.add(name, tf.truncatedNormal(shape, 0, std, "float32", this.seed++), decay);
+  }
+
+  constant(name: string, shape: number[], value: number): tf.Variable {
+    return this.add(name, tf.fill(shape, value), false);
+  }
+
+  buffer(name: string, shape: number[], value: number): tf.Variable {
+    const initial = tf.fill(shape, value);
+    const v = tf.variable(initial, false, `${this.prefix}.${name}`);
+    initial.dispose();
+    this.buffers.set(name, v);
+    return v;
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.params.get(name) ?? this.buffers.get(name);
+    if (!v) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+
+  trainable(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  /** Parameters and buffers by name, for saving. */
+  named(): Map<string, tf.Variable> {
+    return new Map([...this.params, ...this.buffers]);
+  }
+
+  parameterCount(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** The tfjs variable name of a stored name (gradients come keyed by it). */
+  variableName(name: string): string {
+    return `${this.prefix}.${name}`;
+  }
+
+  /** Replaces every value from `tensors` (by stored name); throws on a missing or mis-shaped one. */
+  assign(tensors: Record<string, tf.Tensor>): void {
+    for (const [name, v] of this.named()) {
+      const t = tensors[name];
+      if (!t) throw new Error(`weights lack ${name}`);
+      if (t.shape.join("x") !== v.shape.join("x"))
+        throw new Error(`weights ${name}: shape ${t.shape} instead of ${v.shape}`);
+      v.assign(t);
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.named().values()) v.dispose();
+  }
+
+  private add(name: string, initial: tf.Tensor, decay: boolean): tf.Variable {
+    if (this.params.has(name)) throw new Error(`parameter ${name} defined twice`);
+    const v = tf.variable(initial, true, `${this.prefix}.${name}`);
+    initial.dispose();
+    this.params.set(name, v);
+    if (decay) this.decayed.add(name);
+    return v;
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Layers: each `define*` creates parameters, the matching function applies them.                  */
+
+export function defineLinear(p: ParameterStore, name: string, cin: number, cout: number, std = 0.02): void {
+  p.normal(`${name}.w`, [cin, cout], std, true);
+  p.constant(`${name}.b`, [cout], 0);
+}
+
+/** x [..., cin] → [..., cout]. */
+export function linear(p: ParameterStore, name: string, x: tf.Tensor): tf.Tensor {
+  const w = p.get(`${name}.w`) as tf.Tensor2D;
+  const shape = x.shape;
+  const cin = shape[shape.length - 1] as number;
+  const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, cin]);
+  const y = tf.fused.matMul({ a: flat as tf.Tensor2D, b: w, bias: p.get(`${name}.b`) as tf.Tensor1D });
+  return x.rank === 2 ? y : tf.reshape(y, [...shape.slice(0, -1), w.shape[1]]);
+}
+
+export function defineLayerNorm(p: ParameterStore, name: string, dim: number): void {
+  p.constant(`${name}.g`, [dim], 1);
+  p.constant(`${name}.b`, [dim], 0);
+}
+
+export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, epsilon = 1e-5): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+  return tf.add(tf.mul(normed, p.get(`${name}.g`)), p.get(`${name}.b`));
+}
+
+/** GELU, tanh approximation; x*x*x rather than pow (slow on wasm). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+export function dropout(x: tf.Tensor, rate: number, ctx: ForwardContext): tf.Tensor {
+  if (!ctx.training || rate <= 0) return x;
+  return tf.dropout(x, rate, undefined, ctx.seeds?.take());
+}
+
+export function defineMlp(p: ParameterStore, name: string, dim: number, hidden: number): void {
+  defineLinear(p, `${name}.fc1`, dim, hidden);
+  defineLinear(p, `${name}.fc2`, hidden, dim);
+}
+
+export function mlp(
+  p: ParameterStore,
+  name: string,
+  x: tf.Tensor,
+  rate: number,
+  ctx: ForwardContext,
+): tf.Tensor {
+  const h = dropout(gelu(linear(p, `${name}.fc1`, x)), rate, ctx);
+  return linear(p, `${name}.fc2`, h);
+}
+
+export function defineAttention(p: ParameterStore, name: string, dim: number): void {
+  for (const part of ["q", "k", "v", "o"]) defineLinear(p, `${name}.${part}`, dim, dim);
+}
+
+/** Keys and values of one attention, split into heads [B, heads, S, dh]: computed once, reused across queries. */
+export interface KeyValue {
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+export function splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
+  const [n, len, d] = x.shape as [number, number, number];
+  return tf.transpose(tf.reshape(x, [n, len, heads, d / heads]), [0, 2, 1, 3]) as tf.Tensor4D;
+}
+
+export function projectKeyValue(
+  p: ParameterStore,
+  name: string,
+  keyValue: tf.Tensor3D,
+  heads: number,
+): KeyValue {
+  return {
+    k: splitHeads(linear(p, `${name}.k`, keyValue), heads),
+    v: splitHeads(linear(p, `${name}.v`, keyValue), heads),
+  };
+}
+
+/**
+ * Multi-head attention: query [B, T, D] over keyValue [B, S, D] (or its projected heads). `mask` is additive and
+ * broadcasts to [B, heads, T, S] (use [T, S] for a shared mask, [B, 1, 1, S] for key padding).
+ */
+export function attention(
+  p: ParameterStore,
+  name: string,
+  query: tf.Tensor3D,
+  keyValue: tf.Tensor3D | KeyValue,
+  heads: number,
+  mask: tf.Tensor | undefined,
+  rate: number,
+  ctx: ForwardContext,
+): tf.Tensor3D {
+  const [n, t, d] = query.shape;
+  const dh = d / heads;
+  const q = splitHeads(tf.mul(linear(p, `${name}.q`, query), 1 / Math.sqrt(dh)), heads);
+  const { k, v } = "k" in keyValue ? keyValue : projectKeyValue(p, name, keyValue, heads);
+  let scores = tf.matMul(q, k, false, true);
+  if (mask) scores = tf.add(scores, mask);
+  const weights = dropout(tf.softmax(scores), rate, ctx);
+  const attended = tf.matMul(weights as tf.Tensor4D, v);
+  const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [n, t, d]);
+  return linear(p, `${name}.o`, merged) as tf.Tensor3D;
+}
+
+/** Embedding lookup as a one-hot product: its gradient is a matmul on every backend (no UnsortedSegmentSum). */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  const oneHot = tf.oneHot(tf.reshape(ids, [-1]) as tf.Tensor1D, table.shape[0]);
+  const out = tf.matMul(oneHot, table);
+  return tf.reshape(out, [...ids.shape, table.shape[1]]);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Convolutions with batch norm (MASTER's backbone).                                               */
+
+export function defineConv(
+  p: ParameterStore,
+  name: string,
+  kh: number,
+  kw: number,
+  cin: number,
+  cout: number,
+): void {
+  p.normal(`${name}.w`, [kh, kw, cin, cout], Math.sqrt(2 / (kh * kw * cout)), true);
+}
+
+export function conv(
+  p: ParameterStore,
+  name: string,
+  x: tf.Tensor4D,
+  stride: [number, number] = [1, 1],
+): tf.Tensor4D {
+  return tf.conv2d(x, p.get(`${name}.w`) as tf.Tensor4D, stride, "same");
+}
+
+export function defineBatchNorm(p: ParameterStore, name: string, channels: number): void {
+  p.constant(`${name}.g`, [channels], 1);
+  p.constant(`${name}.b`, [channels], 0);
+  p.buffer(`${name}.mean`, [channels], 0);
+  p.buffer(`${name}.var`, [channels], 1);
+}
+
+/**
+ * Batch norm over [B, H, W, C]. In training it normalises with the batch's moments and moves the running
+ * statistics (momentum 0.1, as PyTorch); in inference it uses the running statistics.
+ */
+export function batchNorm(p: ParameterStore, name: string, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+  const gamma = p.get(`${name}.g`);
+  const beta = p.get(`${name}.b`);
+  const runningMean = p.get(`${name}.mean`);
+  const runningVar = p.get(`${name}.var`);
+  let mean: tf.Tensor;
+  let variance: tf.Tensor;
+  if (ctx.training) {
+    const m = tf.moments(x, [0, 1, 2]);
+    mean = m.mean;
+    variance = m.variance;
+    tf.tidy(() => {
+      runningMean.assign(tf.add(tf.mul(runningMean, 0.9), tf.mul(mean, 0.1)));
+      runningVar.assign(tf.add(tf.mul(runningVar, 0.9), tf.mul(variance, 0.1)));
+    });
+  } else {
+    mean = runningMean;
+    variance = runningVar;
+  }
+  // Broadcasts [C] statistics instead of tfjs' batchNorm, whose gradient tiles them to the activation's size.
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, 1e-5)));
+  return tf.add(tf.mul(tf.sub(x, mean), scale), beta) as tf.Tensor4D;
+}
+
+/** Sinusoidal position encodings [length, dim] (MASTER's decoder and 2-D feature map). */
+export function sinusoid(length: number, dim: number): tf.Tensor2D {
+  const values = new Float32Array(length * dim);
+  for (let pos = 0; pos < length; pos++) {
+    for (let i = 0; i < dim; i += 2) {
+      const angle = pos / 10000 ** (i / dim);
+      values[pos * dim + i] = Math.sin(angle);
+      if (i + 1 < dim) values[pos * dim + i + 1] = Math.cos(angle);
+    }
+  }
+  return tf.tensor2d(values, [length, dim]);
+}
+
+/** Additive causal mask [T, T]: position i sees 0..i. */
+export function causalMask(length: number): tf.Tensor2D {
+  const values = new Float32Array(length * length);
+  for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) values[i * length + j] = -1e9;
+  return tf.tensor2d(values, [length, length]);
+}

@@ -1,0 +1,384 @@
+// PARSeq-style recognizer (after baudm/parseq's model.py): a ViT encoder over image patches and a two-stream
+// transformer decoder trained with permutation language modelling; autoregressive decoding with refinement,
+// or non-autoregressive decoding. The training loop is models/train.ts; this file is the network alone.
+import * as tf from "@tensorflow/tfjs";
+import type { ParseqConfig, ParseqSizeConfig } from "../../stages/config.ts";
+import {
+  attention,
+  defineAttention,
+  defineLayerNorm,
+  defineLinear,
+  defineMlp,
+  dropout,
+  embed,
+  type ForwardContext,
+  type KeyValue,
+  layerNorm,
+  linear,
+  mlp,
+  ParameterStore,
+  projectKeyValue,
+} from "../nn.ts";
+import type { InputShape } from "../preprocess.ts";
+import { type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
+import { Tokenizer } from "../tokenizer.ts";
+import { permutationMasks, trainingPermutations } from "./permutations.ts";
+
+/** The architecture of one size plus the decoding and permutation settings (train.parseq in the config). */
+export interface ParseqSettings extends ParseqSizeConfig {
+  permutations: ParseqConfig["permutations"];
+  perm_forward: boolean;
+  perm_mirrored: boolean;
+  decode: ParseqConfig["decode"];
+  refine_iters: number;
+}
+
+const NEG = -1e9;
+
+export class ParseqModel implements SequenceModel {
+  readonly architecture = "parseq" as const;
+  readonly params: ParameterStore;
+  readonly tokenizer: Tokenizer;
+  private readonly grid: { rows: number; cols: number };
+
+  constructor(
+    readonly settings: ParseqSettings,
+    readonly input: InputShape,
+    chars: readonly string[],
+    seed = 1,
+  ) {
+    this.tokenizer = new Tokenizer(chars);
+    this.params = new ParameterStore(seed);
+    const s = settings;
+    const { height: ph, width: pw } = s.patch;
+    if (input.height % ph || input.width % pw)
+      throw new Error(
+        `parseq: input ${input.height}x${input.width} is not a multiple of the patch ${ph}x${pw}`,
+      );
+    this.grid = { rows: input.height / ph, cols: input.width / pw };
+    const d = s.embed_dim;
+    const p = this.params;
+    defineLinear(p, "enc.patch", ph * pw, d);
+    p.normal("enc.pos", [this.grid.rows * this.grid.cols, d], 0.02);
+    for (let i = 0; i < s.encoder.depth; i++) {
+      defineLayerNorm(p, `enc.${i}.ln1`, d);
+      defineAttention(p, `enc.${i}.attn`, d);
+      defineLayerNorm(p, `enc.${i}.ln2`, d);
+      defineMlp(p, `enc.${i}.mlp`, d, d * s.encoder.mlp_ratio);
+    }
+    defineLayerNorm(p, "enc.norm", d);
+    p.normal("dec.embed", [this.tokenizer.tokens, d], 1);
+    p.normal("dec.pos", [input.maxLength + 1, d], 0.02);
+    for (let i = 0; i < s.decoder.depth; i++) {
+      defineLayerNorm(p, `dec.${i}.normq`, d);
+      defineLayerNorm(p, `dec.${i}.normc`, d);
+      defineAttention(p, `dec.${i}.self`, d);
+      defineLayerNorm(p, `dec.${i}.norm1`, d);
+      defineAttention(p, `dec.${i}.cross`, d);
+      defineLayerNorm(p, `dec.${i}.norm2`, d);
+      defineMlp(p, `dec.${i}.mlp`, d, d * s.decoder.mlp_ratio);
+    }
+    defineLayerNorm(p, "dec.norm", d);
+    defineLinear(p, "head", d, this.tokenizer.classes);
+  }
+
+  describe(): Record<string, unknown> {
+    return { ...this.settings };
+  }
+
+  /** Visual features [B, patches, D]. */
+  encode(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor3D {
+    const { height: ph, width: pw } = this.settings.patch;
+    const { rows, cols } = this.grid;
+    const n = images.shape[0];
+    const d = this.settings.embed_dim;
+    const p = this.params;
+    const patches = tf.reshape(tf.transpose(tf.reshape(images, [n, rows, ph, cols, pw]), [0, 1, 3, 2, 4]), [
+      n * rows * cols,
+      ph * pw,
+    ]);
+    let x = tf.add(tf.reshape(linear(p, "enc.patch", patches), [n, rows * cols, d]), p.get("enc.pos"));
+    const rate = this.settings.dropout;
+    x = dropout(x, rate, ctx);
+    for (let i = 0; i < this.settings.encoder.depth; i++) {
+      const a = layerNorm(p, `enc.${i}.ln1`, x) as tf.Tensor3D;
+      x = tf.add(
+        x,
+        dropout(
+          attention(p, `enc.${i}.attn`, a, a, this.settings.encoder.heads, undefined, 0, ctx),
+          rate,
+          ctx,
+        ),
+      );
+      x = tf.add(x, dropout(mlp(p, `enc.${i}.mlp`, layerNorm(p, `enc.${i}.ln2`, x), rate, ctx), rate, ctx));
+    }
+    return layerNorm(p, "enc.norm", x) as tf.Tensor3D;
+  }
+
+  /** Cross-attention keys and values of the memory for each decoder layer (reused by every query). */
+  private memoryKeyValues(memory: tf.Tensor3D): KeyValue[] {
+    const heads = this.settings.decoder.heads;
+    return Array.from({ length: this.settings.decoder.depth }, (_, i) =>
+      projectKeyValue(this.params, `dec.${i}.cross`, memory, heads),
+    );
+  }
+
+  /**
+   * Decoder output [B, Q, D] (parseq's Model.decode): the query stream `query` [B, Q, D] over the content stream
+   * built from `tokens` [B, L] (BOS first); masks are additive.
+   */
+  private decodeStreams(
+    tokens: tf.Tensor2D,
+    query: tf.Tensor3D,
+    memoryKV: KeyValue[],
+    queryMask: tf.Tensor | undefined,
+    contentMask: tf.Tensor | undefined,
+    paddingMask: tf.Tensor | undefined,
+    ctx: ForwardContext,
+  ): tf.Tensor3D {
+    const p = this.params;
+    const s = this.settings;
+    const d = s.embed_dim;
+    const [n, l] = tokens.shape;
+    const embedded = tf.mul(embed(p.get("dec.embed") as tf.Tensor2D, tokens), Math.sqrt(d)) as tf.Tensor3D;
+    // BOS carries no position (parseq's null context); characters get the position queries.
+    const bos = tf.slice(embedded, [0, 0, 0], [n, 1, d]);
+    let content: tf.Tensor3D = bos as tf.Tensor3D;
+    if (l > 1) {
+      const chars = tf.add(
+        tf.slice(embedded, [0, 1, 0], [n, l - 1, d]),
+        tf.slice(p.get("dec.pos"), [0, 0], [l - 1, d]),
+      );
+      content = tf.concat([bos, chars], 1) as tf.Tensor3D;
+    }
+    content = dropout(content, s.dropout, ctx) as tf.Tensor3D;
+    let q = dropout(query, s.dropout, ctx) as tf.Tensor3D;
+    const selfMaskQ = combine(queryMask, paddingMask);
+    const selfMaskC = combine(contentMask, paddingMask);
+    for (let i = 0; i < s.decoder.depth; i++) {
+      const last = i === s.decoder.depth - 1;
+      const qNorm = layerNorm(p, `dec.${i}.normq`, q) as tf.Tensor3D;
+      const cNorm = layerNorm(p, `dec.${i}.normc`, content) as tf.Tensor3D;
+      const contentKV = projectKeyValue(p, `dec.${i}.self`, cNorm, s.decoder.heads);
+      const next = this.stream(i, q, qNorm, contentKV, memoryKV[i] as KeyValue, selfMaskQ, ctx);
+      if (!last) content = this.stream(i, content, cNorm, contentKV, memoryKV[i] as KeyValue, selfMaskC, ctx);
+      q = next;
+    }
+    return layerNorm(p, "dec.norm", q) as tf.Tensor3D;
+  }
+
+  /** parseq's DecoderLayer.forward_stream: self-attention over the content, cross-attention, MLP. */
+  private stream(
+    i: number,
+    target: tf.Tensor3D,
+    targetNorm: tf.Tensor3D,
+    contentKV: KeyValue,
+    memoryKV: KeyValue,
+    mask: tf.Tensor | undefined,
+    ctx: ForwardContext,
+  ): tf.Tensor3D {
+    const p = this.params;
+    const s = this.settings;
+    const rate = s.dropout;
+    let x = tf.add(
+      target,
+      dropout(attention(p, `dec.${i}.self`, targetNorm, contentKV, s.decoder.heads, mask, 0, ctx), rate, ctx),
+    );
+    x = tf.add(
+      x,
+      dropout(
+        attention(
+          p,
+          `dec.${i}.cross`,
+          layerNorm(p, `dec.${i}.norm1`, x) as tf.Tensor3D,
+          memoryKV,
+          s.decoder.heads,
+          undefined,
+          0,
+          ctx,
+        ),
+        rate,
+        ctx,
+      ),
+    );
+    x = tf.add(x, dropout(mlp(p, `dec.${i}.mlp`, layerNorm(p, `dec.${i}.norm2`, x), rate, ctx), rate, ctx));
+    return x as tf.Tensor3D;
+  }
+
+  private positionQueries(n: number, from: number, count: number): tf.Tensor3D {
+    const d = this.settings.embed_dim;
+    return tf.tile(tf.reshape(tf.slice(this.params.get("dec.pos"), [from, 0], [count, d]), [1, count, d]), [
+      n,
+      1,
+      1,
+    ]) as tf.Tensor3D;
+  }
+
+  /**
+   * Permutation language modelling (parseq's system.py training_step): the loss averaged over K permutations of
+   * the target order, forward and mirrored first; EOS is predicted only under those two.
+   */
+  loss(images: tf.Tensor4D, labels: readonly string[], options: LossOptions): tf.Scalar {
+    const { ctx } = options;
+    const n = images.shape[0];
+    const tok = this.tokenizer;
+    const encoded = tok.encodeBatch(labels);
+    const length = encoded.length; // BOS + chars + EOS
+    const inIds = new Int32Array(n * (length - 1));
+    const outIds = new Int32Array(n * (length - 1));
+    const padding = new Float32Array(n * (length - 1));
+    const weightsAll = new Float32Array(n * (length - 1));
+    const weightsNoEos = new Float32Array(n * (length - 1));
+    for (let b = 0; b < n; b++) {
+      for (let t = 0; t < length - 1; t++) {
+        const i = b * (length - 1) + t;
+        const cur = encoded.ids[b * length + t] as number;
+        const nxt = encoded.ids[b * length + t + 1] as number;
+        inIds[i] = cur;
+        outIds[i] = nxt === tok.pad ? 0 : nxt;
+        padding[i] = cur === tok.pad || cur === tok.eos ? NEG : 0;
+        weightsAll[i] = nxt === tok.pad ? 0 : 1;
+        weightsNoEos[i] = nxt === tok.pad || nxt === tok.eos ? 0 : 1;
+      }
+    }
+    const memory = this.encode(images, ctx);
+    const memoryKV = this.memoryKeyValues(memory);
+    const tokens = tf.tensor2d(inIds, [n, length - 1], "int32");
+    const targets = tf.tensor1d(outIds, "int32");
+    const paddingMask = tf.tensor4d(padding, [n, 1, 1, length - 1]);
+    const perms = trainingPermutations(length - 2, this.settings, options.seed);
+    let total: tf.Scalar = tf.scalar(0);
+    let count = 0;
+    perms.forEach((perm, k) => {
+      const { contentMask, queryMask } = permutationMasks(perm);
+      const out = this.decodeStreams(
+        tokens,
+        this.positionQueries(n, 0, length - 1),
+        memoryKV,
+        tf.tensor2d(queryMask, [length - 1, length - 1]),
+        tf.tensor2d(contentMask, [length - 1, length - 1]),
+        paddingMask,
+        ctx,
+      );
+      const logits = tf.reshape(linear(this.params, "head", out), [
+        n * (length - 1),
+        tok.classes,
+      ]) as tf.Tensor2D;
+      const w = k < 2 ? weightsAll : weightsNoEos;
+      const tokensCounted = w.reduce((a, b) => a + b, 0);
+      const ce = smoothedCrossEntropy(logits, targets, tf.tensor1d(w), options.labelSmoothing);
+      total = tf.add(total, tf.mul(ce, tokensCounted));
+      count += tokensCounted;
+    });
+    return tf.div(total, Math.max(count, 1)) as tf.Scalar;
+  }
+
+  /** Class probabilities [B, maxLength + 1, classes]. */
+  decode(images: tf.Tensor4D): tf.Tensor3D {
+    const ctx: ForwardContext = { training: false };
+    const n = images.shape[0];
+    const tok = this.tokenizer;
+    const steps = this.input.maxLength + 1;
+    const memory = this.encode(images, ctx);
+    const memoryKV = this.memoryKeyValues(memory);
+    const bos = tf.fill([n, 1], tok.bos, "int32") as tf.Tensor2D;
+    let logits: tf.Tensor3D;
+    if (this.settings.decode === "non-autoregressive") {
+      const out = this.decodeStreams(
+        bos,
+        this.positionQueries(n, 0, steps),
+        memoryKV,
+        undefined,
+        undefined,
+        undefined,
+        ctx,
+      );
+      logits = linear(this.params, "head", out) as tf.Tensor3D;
+    } else {
+      // One position at a time; the query at step i sees the content BOS..i (a causal row).
+      let tokens = bos;
+      const stepLogits: tf.Tensor3D[] = [];
+      for (let i = 0; i < steps; i++) {
+        const out = this.decodeStreams(
+          tokens,
+          this.positionQueries(n, i, 1),
+          memoryKV,
+          undefined,
+          undefined,
+          undefined,
+          ctx,
+        );
+        const step = linear(this.params, "head", out) as tf.Tensor3D;
+        stepLogits.push(step);
+        const next = tf.cast(tf.argMax(step, -1), "int32") as tf.Tensor2D;
+        tokens = tf.concat([tokens, next], 1);
+        // Stop once every line has produced EOS (a data read per step, cheap next to the decoder).
+        if (i % 4 === 3 && allEnded(tokens.dataSync() as Int32Array, n, i + 2, tok.eos)) break;
+      }
+      logits = tf.concat(stepLogits, 1) as tf.Tensor3D;
+      const produced = logits.shape[1];
+      if (produced < steps) {
+        // Positions never decoded: EOS with certainty, so the text ends where every line already ended.
+        const eos = tf.oneHot(tf.fill([n, steps - produced], tok.eos, "int32"), tok.classes);
+        logits = tf.concat([logits, tf.mul(eos, 1e4)], 1) as tf.Tensor3D;
+      }
+    }
+    for (let r = 0; r < this.settings.refine_iters; r++) logits = this.refine(logits, memoryKV, ctx);
+    return tf.softmax(logits) as tf.Tensor3D;
+  }
+
+  /** parseq's iterative refinement: every position sees all predicted tokens except itself (a cloze mask). */
+  private refine(logits: tf.Tensor3D, memoryKV: KeyValue[], ctx: ForwardContext): tf.Tensor3D {
+    const n = logits.shape[0];
+    const steps = logits.shape[1];
+    const tok = this.tokenizer;
+    const predicted = tf.cast(
+      tf.argMax(tf.slice(logits, [0, 0, 0], [n, steps - 1, tok.classes]), -1),
+      "int32",
+    );
+    const tokens = tf.concat([tf.fill([n, 1], tok.bos, "int32"), predicted], 1) as tf.Tensor2D;
+    // Padding: every content position after the first EOS.
+    const isEos = tf.cast(tf.equal(tokens, tok.eos), "float32");
+    const padding = tf.reshape(tf.mul(tf.cast(tf.greater(tf.cumsum(isEos, 1), 0), "float32"), NEG), [
+      n,
+      1,
+      1,
+      steps,
+    ]);
+    const cloze = new Float32Array(steps * steps);
+    for (let i = 0; i < steps; i++) if (i + 1 < steps) cloze[i * steps + i + 1] = NEG;
+    const out = this.decodeStreams(
+      tokens,
+      this.positionQueries(n, 0, steps),
+      memoryKV,
+      tf.tensor2d(cloze, [steps, steps]),
+      undefined,
+      padding,
+      ctx,
+    );
+    return linear(this.params, "head", out) as tf.Tensor3D;
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
+
+function combine(a: tf.Tensor | undefined, b: tf.Tensor | undefined): tf.Tensor | undefined {
+  if (a && b) return tf.add(a, b);
+  return a ?? b;
+}
+
+function allEnded(tokens: Int32Array, n: number, length: number, eos: number): boolean {
+  for (let b = 0; b < n; b++) {
+    let ended = false;
+    for (let t = 1; t < length; t++) {
+      if (tokens[b * length + t] === eos) {
+        ended = true;
+        break;
+      }
+    }
+    if (!ended) return false;
+  }
+  return true;
+}
