@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const compiled = join(root, "dist", "stages", "cli.js");
-const SOURCE_DIRS = ["pipeline", "stages", "datasets", "models", "documents"];
+const SOURCE_DIRS = ["pipeline", "stages", "datasets", "models", "documents", "report"];
 
 /** Newest mtime of the .ts files under the source folders (a few hundred stats: about a millisecond). */
 function newestSourceMtime() {

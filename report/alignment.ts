@@ -35,7 +35,11 @@ export function alignCharacters(reference: string, prediction: string): Alignmen
     if (i > 0 && j > 0) {
       const same = ref[i - 1] === hyp[j - 1];
       if (here === (cost[(i - 1) * cols + j - 1] as number) + (same ? 0 : 1)) {
-        steps.push({ op: same ? "match" : "substitute", ref: ref[i - 1] as string, hyp: hyp[j - 1] as string });
+        steps.push({
+          op: same ? "match" : "substitute",
+          ref: ref[i - 1] as string,
+          hyp: hyp[j - 1] as string,
+        });
         i--;
         j--;
         continue;

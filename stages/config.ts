@@ -202,12 +202,18 @@ export interface TrainConfig {
 }
 
 export interface EvaluateConfig {
+  /** Names the test data in scores.json (`dataset.name`) and in the model cards' model-index. */
+  dataset_name: string;
   batch_size: number;
+  /** Test lines evaluated; null = the whole split. */
   limit: number | null;
+  /** A line is a partial match when at least this share of its characters is right (1 − edits / length). */
   partial_match_threshold: number;
   per_font: boolean;
+  /** Test lines shown in the HTML report, errors first. */
   gallery_size: number;
   confusions_top: number;
+  /** Batches timed for lines/s, after one untimed warm-up batch. */
   throughput_batches: number;
 }
 
