@@ -235,12 +235,26 @@ export function compose(
         phase: rng.float(0, 6.283),
       }))
     : [];
+  // Background per column (gradient), plus the waves split as sin(a + b) = sin a cos b + cos a sin b so that
+  // no sine is taken per pixel.
+  const columns = Float32Array.from({ length: w }, (_, x) => bg + (gradient * (x - w / 2)) / w);
+  const amplitude = texture / 3;
+  const tables = waves.map((wave) => ({
+    sinX: Float32Array.from({ length: w }, (_, x) => amplitude * Math.sin(wave.fx * x + wave.phase)),
+    cosX: Float32Array.from({ length: w }, (_, x) => amplitude * Math.cos(wave.fx * x + wave.phase)),
+    sinY: Float32Array.from({ length: h }, (_, y) => Math.sin(wave.fy * y)),
+    cosY: Float32Array.from({ length: h }, (_, y) => Math.cos(wave.fy * y)),
+  }));
+  const data = ink.data;
   for (let y = 0; y < h; y++) {
+    const row = y * w;
     for (let x = 0; x < w; x++) {
-      let b = bg + (gradient * (x - w / 2)) / w;
-      for (const wave of waves) b += (texture / 3) * Math.sin(wave.fx * x + wave.fy * y + wave.phase);
-      const a = ink.data[y * w + x] as number;
-      out[y * w + x] = b + (inkLevel - b) * Math.min(1, a);
+      let b = columns[x] as number;
+      for (const t of tables) {
+        b += (t.sinX[x] as number) * (t.cosY[y] as number) + (t.cosX[x] as number) * (t.sinY[y] as number);
+      }
+      const a = data[row + x] as number;
+      out[row + x] = b + (inkLevel - b) * (a < 1 ? a : 1);
     }
   }
   return out;
@@ -298,11 +312,16 @@ const LUMINANCE_QUANT = [
   29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103,
   121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ];
-const DCT_COS = Float32Array.from({ length: 64 }, (_, i) => {
-  const x = Math.floor(i / 8);
-  const u = i % 8;
+/** Orthonormal DCT-II basis: DCT_FORWARD[u * 8 + x] weighs sample x in coefficient u; the inverse is its transpose. */
+const DCT_FORWARD = Float32Array.from({ length: 64 }, (_, i) => {
+  const u = Math.floor(i / 8);
+  const x = i % 8;
   return Math.cos(((2 * x + 1) * u * Math.PI) / 16) * (u === 0 ? Math.SQRT1_2 : 1) * 0.5;
 });
+const DCT_INVERSE = Float32Array.from(
+  { length: 64 },
+  (_, i) => DCT_FORWARD[(i % 8) * 8 + Math.floor(i / 8)] as number,
+);
 
 /**
  * JPEG artefacts without an encoder: every 8x8 block goes through the DCT, is quantised with the standard
@@ -339,28 +358,23 @@ export function jpegArtifacts(pixels: Float32Array, w: number, h: number, qualit
 
 /** Orthonormal 2-D DCT-II (or its inverse) of an 8x8 block, in place. */
 function dct2(block: Float32Array, tmp: Float32Array, inverse: boolean): void {
-  // rows
+  // m[k * 8 + n]: the weight of input n in output k.
+  const m = inverse ? DCT_INVERSE : DCT_FORWARD;
   for (let y = 0; y < 8; y++) {
+    const row = y * 8;
     for (let k = 0; k < 8; k++) {
+      const mk = k * 8;
       let acc = 0;
-      for (let n = 0; n < 8; n++) {
-        acc +=
-          (block[y * 8 + n] as number) *
-          (inverse ? (DCT_COS[k * 8 + n] as number) : (DCT_COS[n * 8 + k] as number));
-      }
-      tmp[y * 8 + k] = acc;
+      for (let n = 0; n < 8; n++) acc += (block[row + n] as number) * (m[mk + n] as number);
+      tmp[row + k] = acc;
     }
   }
-  // columns
   for (let x = 0; x < 8; x++) {
     for (let k = 0; k < 8; k++) {
+      const mk = k * 8;
       let acc = 0;
-      for (let n = 0; n < 8; n++) {
-        acc +=
-          (tmp[n * 8 + x] as number) *
-          (inverse ? (DCT_COS[k * 8 + n] as number) : (DCT_COS[n * 8 + k] as number));
-      }
-      block[k * 8 + x] = acc;
+      for (let n = 0; n < 8; n++) acc += (tmp[n * 8 + x] as number) * (m[mk + n] as number);
+      block[mk + x] = acc;
     }
   }
 }

@@ -51,7 +51,7 @@ export class LineRenderer {
   }
 
   /**
-   * Renders `text` in the face (registered first) at `fontPx`, transformed, black on white, and returns the ink
+   * Renders `text` in the face (registered first) at `fontPx`, transformed, and returns the ink
    * coverage cropped to the transformed text box plus a 1-pixel margin.
    */
   render(
@@ -121,8 +121,8 @@ export class LineRenderer {
       return this.render(text, face, fontPx, transform, fit);
     }
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, width, height);
+    // Transparent background, opaque black text: the alpha channel is the ink coverage.
+    ctx.clearRect(0, 0, width, height);
     ctx.setTransform(a, b, c, d, -minX, -minY);
     ctx.fillStyle = "#000000";
     ctx.textBaseline = "alphabetic";
@@ -130,7 +130,7 @@ export class LineRenderer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     const rgba = ctx.getImageData(0, 0, width, height).data;
     const ink = new Float32Array(width * height);
-    for (let i = 0, j = 0; i < ink.length; i++, j += 4) ink[i] = 1 - (rgba[j] as number) / 255;
+    for (let i = 0, j = 3; i < ink.length; i++, j += 4) ink[i] = (rgba[j] as number) / 255;
     return { width, height, data: ink };
   }
 }
