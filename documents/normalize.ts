@@ -1,0 +1,144 @@
+// Normalization and tokenization before alignment: Unicode NFC, one kind of quote, dash and space, ligatures
+// undone, then words, numbers and punctuation marks found with Intl.Segmenter (which keeps Cyrillic words
+// whole, unlike a \w regex) and compared through a key that can fold ё→е and case.
+import type { DocumentText } from "./document.ts";
+
+export interface NormalizeOptions {
+  /** Compare ё as е (Russian text writes either): on by default. */
+  foldYo: boolean;
+  ignoreCase: boolean;
+  /** Leave punctuation marks out of the comparison. */
+  ignorePunctuation: boolean;
+}
+
+export const DEFAULT_NORMALIZE: NormalizeOptions = {
+  foldYo: true,
+  ignoreCase: false,
+  ignorePunctuation: false,
+};
+
+const REPLACEMENTS: Array<[RegExp, string]> = [
+  [/[«»„“”‟″〝〞＂]/gu, '"'],
+  [/[‘’‚‛′`＇]/gu, "'"],
+  [/[‐‑‒–—―−﹘﹣－]/gu, "-"],
+  [/…/gu, "..."],
+  [/ﬀ/gu, "ff"],
+  [/ﬁ/gu, "fi"],
+  [/ﬂ/gu, "fl"],
+  [/ﬃ/gu, "ffi"],
+  [/ﬄ/gu, "ffl"],
+  [/ﬅ|ﬆ/gu, "st"],
+  // Soft hyphens and zero-width characters are invisible in print.
+  [/[\u00ad\u200b-\u200d\u2060\ufeff]/gu, ""],
+  [/\s+/gu, " "],
+];
+
+/** The text as displayed and tokenized: NFC, unified quotes/dashes/spaces, trimmed. */
+export function normalizeLine(text: string): string {
+  let out = text.normalize("NFC");
+  for (const [pattern, replacement] of REPLACEMENTS) out = out.replace(pattern, replacement);
+  return out.trim();
+}
+
+export type TokenKind = "word" | "number" | "punctuation";
+
+/** Where a token is: 1-based page and line, offsets into the normalized line text. */
+export interface TokenPlace {
+  page: number;
+  line: number;
+  start: number;
+  end: number;
+}
+
+export interface Token extends TokenPlace {
+  /** As displayed (normalized line text between start and end). */
+  text: string;
+  /** What alignment compares: the text with the folding options applied. */
+  key: string;
+  kind: TokenKind;
+}
+
+export interface NormalizedLine {
+  page: number;
+  line: number;
+  text: string;
+  /** Index of the line's first token in the document's token list, and how many it has. */
+  firstToken: number;
+  tokenCount: number;
+}
+
+export interface TokenizedDocument {
+  lines: NormalizedLine[];
+  tokens: Token[];
+}
+
+const segmenter = new Intl.Segmenter("ru", { granularity: "word" });
+
+export function comparisonKey(text: string, options: NormalizeOptions): string {
+  let key = text;
+  if (options.foldYo) key = key.replace(/ё/gu, "е").replace(/Ё/gu, "Е");
+  if (options.ignoreCase) key = key.toLocaleLowerCase("ru");
+  return key;
+}
+
+/**
+ * Splits one normalized line into tokens. A group of 1–3 digits followed by a single space and groups of three
+ * digits (with decimals) is one number, as "1 234 567,89" is written in Russian documents.
+ */
+export function tokenizeLine(text: string, page: number, line: number, options: NormalizeOptions): Token[] {
+  const tokens: Token[] = [];
+  const push = (start: number, end: number, kind: TokenKind) => {
+    const t = text.slice(start, end);
+    tokens.push({ page, line, start, end, text: t, key: comparisonKey(t, options), kind });
+  };
+  const segments = [...segmenter.segment(text)];
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i] as Intl.SegmentData;
+    if (s.isWordLike) {
+      let end = s.index + s.segment.length;
+      const isNumber = /\d/u.test(s.segment);
+      if (/^\d{1,3}$/u.test(s.segment)) {
+        // Thousands groups: digit segment, one space, exactly three digits (optionally a decimal part).
+        while (
+          segments[i + 1]?.segment === " " &&
+          /^\d{3}(?:[.,]\d+)?$/u.test(segments[i + 2]?.segment ?? "") &&
+          segments[i + 2]?.isWordLike
+        ) {
+          const next = segments[i + 2] as Intl.SegmentData;
+          end = next.index + next.segment.length;
+          i += 2;
+          if (!/^\d{3}$/u.test(next.segment)) break;
+        }
+      }
+      push(s.index, end, isNumber ? "number" : "word");
+    } else if (!options.ignorePunctuation) {
+      // Each visible mark is its own token, so "," → "." is one small change, not a change of a word.
+      let offset = s.index;
+      for (const ch of s.segment) {
+        if (!/\s/u.test(ch)) push(offset, offset + ch.length, "punctuation");
+        offset += ch.length;
+      }
+    }
+  }
+  return tokens;
+}
+
+export function tokenizeDocument(doc: DocumentText, options: NormalizeOptions): TokenizedDocument {
+  const lines: NormalizedLine[] = [];
+  const tokens: Token[] = [];
+  for (const page of doc.pages) {
+    page.lines.forEach((raw, index) => {
+      const text = normalizeLine(raw.text);
+      const lineTokens = tokenizeLine(text, page.number, index + 1, options);
+      lines.push({
+        page: page.number,
+        line: index + 1,
+        text,
+        firstToken: tokens.length,
+        tokenCount: lineTokens.length,
+      });
+      tokens.push(...lineTokens);
+    });
+  }
+  return { lines, tokens };
+}
