@@ -3,6 +3,7 @@
 import { readFile, stat } from "node:fs/promises";
 import type { GreyImage } from "../datasets/augment.ts";
 import type { Recognizer } from "../models/recognizer.ts";
+import { binarize } from "./binarize.ts";
 import { countVisibleCharacters, type DocumentText, type PageText } from "./document.ts";
 import { readDocx } from "./docx.ts";
 import { DocumentError } from "./errors.ts";
@@ -35,6 +36,9 @@ export async function extractDocument(file: string, options: ExtractOptions = {}
   if (bytes.length === 0) throw new DocumentError(file, "empty", "the file is empty (0 bytes)");
   const format = sniffFormat(bytes);
   const recognize = async (image: GreyImage, number: number, deskew: boolean): Promise<PageText> => {
+    // A blank page needs no model: it has nothing to read.
+    if (!binarize(image).includes(1))
+      return { number, source: "recognized", width: image.width, height: image.height, lines: [] };
     const recognizer = await options.recognizer?.();
     if (!recognizer) {
       throw new DocumentError(

@@ -119,3 +119,111 @@ export const INVOICE: string[] = [
   "Оплата производится банковским переводом.",
   "Директор Иванов И. И.",
 ];
+
+/** Ink bounding box of a grey image (value < 128), or undefined when blank. */
+function inkBounds(image: GreyImage): { x0: number; y0: number; x1: number; y1: number } | undefined {
+  let x0 = image.width;
+  let y0 = image.height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      if ((image.data[y * image.width + x] as number) < 128) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
+    }
+  }
+  return x1 < 0 ? undefined : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
+}
+
+const FEATURE_H = 16;
+const FEATURE_W = 64;
+
+/** Ink of the image's ink box, area-averaged onto a FEATURE_H x FEATURE_W grid, plus its aspect ratio. */
+function wordFeature(image: GreyImage): { grid: Float32Array; aspect: number } | undefined {
+  const b = inkBounds(image);
+  if (!b) return undefined;
+  const w = b.x1 - b.x0;
+  const h = b.y1 - b.y0;
+  const grid = new Float32Array(FEATURE_H * FEATURE_W);
+  const counts = new Float32Array(FEATURE_H * FEATURE_W);
+  for (let y = b.y0; y < b.y1; y++) {
+    const gy = Math.min(FEATURE_H - 1, Math.floor(((y - b.y0) * FEATURE_H) / h));
+    for (let x = b.x0; x < b.x1; x++) {
+      const gx = Math.min(FEATURE_W - 1, Math.floor(((x - b.x0) * FEATURE_W) / w));
+      grid[gy * FEATURE_W + gx] =
+        (grid[gy * FEATURE_W + gx] as number) + 1 - (image.data[y * image.width + x] as number) / 255;
+      counts[gy * FEATURE_W + gx] = (counts[gy * FEATURE_W + gx] as number) + 1;
+    }
+  }
+  for (let i = 0; i < grid.length; i++) grid[i] = (grid[i] as number) / Math.max(1, counts[i] as number);
+  return { grid, aspect: w / h };
+}
+
+/**
+ * A stand-in Recognizer for tests only: it reads a word image by matching it against the words of
+ * `vocabulary` rendered in the test font (nearest ink grid, aspect ratio weighed in). It reads clean prints of
+ * those words, so tests through it check binarization, deskew, segmentation and positions, not a model.
+ */
+export function templateRecognizer(
+  vocabulary: Iterable<string>,
+  fontPx = 28,
+): import("../models/recognizer.ts").Recognizer {
+  const words = [...new Set(vocabulary)];
+  const templates = words.map((word) => {
+    const page = renderPageImage([word], {
+      fontPx,
+      width: Math.ceil(word.length * fontPx + 140),
+      height: fontPx * 4,
+    });
+    const feature = wordFeature(page.image);
+    if (!feature) throw new Error(`template of ${JSON.stringify(word)} is blank`);
+    return { word, ...feature };
+  });
+  return {
+    input: { height: 32, width: 128, maxLength: 32 },
+    async recognize(images) {
+      return images.map((image) => {
+        const q = wordFeature(image);
+        if (!q) return { text: "", confidence: 0 };
+        let best = { text: "", distance: Number.POSITIVE_INFINITY };
+        for (const t of templates) {
+          let d = 0;
+          for (let i = 0; i < q.grid.length; i++)
+            d += Math.abs((q.grid[i] as number) - (t.grid[i] as number));
+          d = d / q.grid.length + 0.5 * Math.abs(Math.log(q.aspect / t.aspect));
+          if (d < best.distance) best = { text: t.word, distance: d };
+        }
+        return { text: best.text, confidence: Math.max(0, 1 - best.distance) };
+      });
+    },
+  };
+}
+
+/** The edited copy of INVOICE used by the tests, and the differences it must produce (text-layer inputs). */
+export function editedInvoice(): string[] {
+  const edited = INVOICE.slice();
+  edited[1] = "Счет № 42 от 12.03.2024"; // ё → е: equal unless --no-fold-yo
+  edited[2] = "Покупатель: ООО «Василёк»; г. Москва";
+  edited[3] = "Поставка нового оборудования по договору № 17-А";
+  edited[4] = "Сервер Dell PowerEdge R650 — 3 шт.";
+  edited[6] = "Итого к оплате: 990 000,00 руб.";
+  edited[8] = "Срок оплаты: до 28.03.2024 включительно.";
+  edited[9] = "Оплата производится безналичным переводом.";
+  edited[10] = "Директор Иванов И.";
+  return edited;
+}
+
+/** [kind, category, original, copy, original line, copy line] of each expected difference, lines 1-based. */
+export const EXPECTED_INVOICE_DIFFERENCES: Array<[string, string, string, string, number, number]> = [
+  ["replace", "punctuation", ",", ";", 3, 3],
+  ["insert", "text", "", "нового", 4, 4],
+  ["replace", "number", "2", "3", 5, 5],
+  ["replace", "amount", "900 000,00", "990 000,00", 7, 7],
+  ["replace", "date", "25.03.2024", "28.03.2024", 9, 9],
+  ["replace", "text", "банковским", "безналичным", 10, 10],
+  ["delete", "text", "И .", "", 11, 11],
+];
