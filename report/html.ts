@@ -201,7 +201,7 @@ table.num td:not(:first-child){text-align:right;font-variant-numeric:tabular-num
 .confusions{display:inline-block;vertical-align:top;margin-right:32px}.ch{font-family:monospace;font-size:15px}
 .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}
 figure.line{margin:0;padding:8px;border:1px solid #ddd;border-radius:6px}figure.line img{image-rendering:pixelated;max-width:100%;height:auto;border:1px solid #eee}
-.who{display:inline-block;min-width:90px;color:#666}.wrong code{color:#b00020}.ok code{color:#1b6e20}.conf,.meta{color:#888;font-size:12px}
+.who{display:inline-block;min-width:90px;color:#666}.wrong code{color:#b00020}.ok code{color:#1b6e20}.conf,.meta{color:#888;font-size:12px}figcaption code{overflow-wrap:anywhere}
 `;
 
 /** The whole report as one HTML string. */
