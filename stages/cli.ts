@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createProgram, reportError } from "../pipeline/cli.ts";
 import { registerBenchCommand } from "./commands/bench.ts";
+import { registerPredictCommand } from "./commands/predict.ts";
 
 /** A stage program: `stages/<name>.ts` exporting `main(args)`; returns the process exit code. */
 export interface StageModule {
@@ -38,5 +39,6 @@ program
   });
 
 registerBenchCommand(program);
+registerPredictCommand(program);
 
 await program.parseAsync(process.argv);
