@@ -115,15 +115,18 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
                   C + b * sc, (int)N);
     }
   } else {
-    /* Many small products (attention heads): one per thread, each single-threaded inside OpenBLAS. */
+    /* Many small products (attention heads): one per thread, each single-threaded inside OpenBLAS. The
+       OpenMP build of OpenBLAS does that by itself inside a parallel region (and its set_num_threads would
+       also shrink our region); the pthreads build must be told. */
+    const int openmp_blas = openblas_get_parallel() == 2;
     int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    if (!openmp_blas) openblas_set_num_threads(1);
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < batch; b++) {
       cblas_sgemm(CblasRowMajor, opa, opb, (int)M, (int)N, (int)K, 1.0f, A + b * sa, lda, B + b * sb, ldb, beta,
                   C + b * sc, (int)N);
     }
-    openblas_set_num_threads(saved);
+    if (!openmp_blas) openblas_set_num_threads(saved);
   }
   return NULL;
 }

@@ -412,7 +412,6 @@ function reduceImpl(addon: NativeAddon, op: number): NativeImpl {
     if (!x || !isF32(x) || x.shape.length > 8) return undefined;
     const axisAttr = (attrs.axis ?? attrs.reductionIndices) as number | number[];
     const shape = x.shape;
-    const rank = shape.length;
     const axes = util.parseAxisParam(axisAttr, shape).sort((p, q) => p - q);
     if (axes.length === 0 || size(shape) === 0) return undefined;
     const keptShape = shape.filter((_, i) => !axes.includes(i));
@@ -437,7 +436,6 @@ function reduceImpl(addon: NativeAddon, op: number): NativeImpl {
       mid = size(axes.map((a) => shape[a] as number));
       inner = 1;
     }
-    void rank;
     const out = alloc(backend, outer * inner);
     addon.reduce(values, out, outer, mid, inner, op);
     if (transposed) release(backend, transposed);
