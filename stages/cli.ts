@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createProgram, reportError } from "../pipeline/cli.ts";
+import { registerMetricsCommands } from "../pipeline/metrics/commands.ts";
 import { registerBenchCommand } from "./commands/bench.ts";
 import { registerPredictCommand } from "./commands/predict.ts";
 
@@ -40,5 +41,6 @@ program
 
 registerBenchCommand(program);
 registerPredictCommand(program);
+registerMetricsCommands(program);
 
 await program.parseAsync(process.argv);
