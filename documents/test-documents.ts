@@ -139,34 +139,45 @@ function inkBounds(image: GreyImage): { x0: number; y0: number; x1: number; y1: 
   return x1 < 0 ? undefined : { x0, y0, x1: x1 + 1, y1: y1 + 1 };
 }
 
-const FEATURE_H = 16;
-const FEATURE_W = 64;
-
-/** Ink of the image's ink box, area-averaged onto a FEATURE_H x FEATURE_W grid, plus its aspect ratio. */
-function wordFeature(image: GreyImage): { grid: Float32Array; aspect: number } | undefined {
+/** The ink (0..1) inside the image's ink box, at its own size. */
+function inkPatch(image: GreyImage): { width: number; height: number; ink: Float32Array } | undefined {
   const b = inkBounds(image);
   if (!b) return undefined;
-  const w = b.x1 - b.x0;
-  const h = b.y1 - b.y0;
-  const grid = new Float32Array(FEATURE_H * FEATURE_W);
-  const counts = new Float32Array(FEATURE_H * FEATURE_W);
-  for (let y = b.y0; y < b.y1; y++) {
-    const gy = Math.min(FEATURE_H - 1, Math.floor(((y - b.y0) * FEATURE_H) / h));
-    for (let x = b.x0; x < b.x1; x++) {
-      const gx = Math.min(FEATURE_W - 1, Math.floor(((x - b.x0) * FEATURE_W) / w));
-      grid[gy * FEATURE_W + gx] =
-        (grid[gy * FEATURE_W + gx] as number) + 1 - (image.data[y * image.width + x] as number) / 255;
-      counts[gy * FEATURE_W + gx] = (counts[gy * FEATURE_W + gx] as number) + 1;
+  const width = b.x1 - b.x0;
+  const height = b.y1 - b.y0;
+  const ink = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++)
+      ink[y * width + x] = 1 - (image.data[(b.y0 + y) * image.width + b.x0 + x] as number) / 255;
+  }
+  return { width, height, ink };
+}
+
+/** Mean absolute ink difference with `query` sampled onto the template's grid, plus a penalty for size mismatch. */
+function patchDistance(
+  query: { width: number; height: number; ink: Float32Array },
+  template: { width: number; height: number; ink: Float32Array },
+): number {
+  let d = 0;
+  for (let y = 0; y < template.height; y++) {
+    const qy = Math.min(query.height - 1, Math.floor(((y + 0.5) * query.height) / template.height));
+    for (let x = 0; x < template.width; x++) {
+      const qx = Math.min(query.width - 1, Math.floor(((x + 0.5) * query.width) / template.width));
+      d += Math.abs(
+        (query.ink[qy * query.width + qx] as number) - (template.ink[y * template.width + x] as number),
+      );
     }
   }
-  for (let i = 0; i < grid.length; i++) grid[i] = (grid[i] as number) / Math.max(1, counts[i] as number);
-  return { grid, aspect: w / h };
+  const sizePenalty =
+    Math.abs(Math.log(query.width / template.width)) + Math.abs(Math.log(query.height / template.height));
+  return d / (template.width * template.height) + sizePenalty;
 }
 
 /**
  * A stand-in Recognizer for tests only: it reads a word image by matching it against the words of
- * `vocabulary` rendered in the test font (nearest ink grid, aspect ratio weighed in). It reads clean prints of
- * those words, so tests through it check binarization, deskew, segmentation and positions, not a model.
+ * `vocabulary` rendered in the test font at `fontPx` (nearest ink patch, sizes compared). It reads clean prints
+ * of those words at that size, so tests through it check binarization, deskew, segmentation and positions, not
+ * a model.
  */
 export function templateRecognizer(
   vocabulary: Iterable<string>,
@@ -177,24 +188,21 @@ export function templateRecognizer(
     const page = renderPageImage([word], {
       fontPx,
       width: Math.ceil(word.length * fontPx + 140),
-      height: fontPx * 4,
+      height: Math.ceil(fontPx * 4),
     });
-    const feature = wordFeature(page.image);
-    if (!feature) throw new Error(`template of ${JSON.stringify(word)} is blank`);
-    return { word, ...feature };
+    const patch = inkPatch(page.image);
+    if (!patch) throw new Error(`template of ${JSON.stringify(word)} is blank`);
+    return { word, patch };
   });
   return {
     input: { height: 32, width: 128, maxLength: 32 },
     async recognize(images) {
       return images.map((image) => {
-        const q = wordFeature(image);
+        const q = inkPatch(image);
         if (!q) return { text: "", confidence: 0 };
         let best = { text: "", distance: Number.POSITIVE_INFINITY };
         for (const t of templates) {
-          let d = 0;
-          for (let i = 0; i < q.grid.length; i++)
-            d += Math.abs((q.grid[i] as number) - (t.grid[i] as number));
-          d = d / q.grid.length + 0.5 * Math.abs(Math.log(q.aspect / t.aspect));
+          const d = patchDistance(q, t.patch);
           if (d < best.distance) best = { text: t.word, distance: d };
         }
         return { text: best.text, confidence: Math.max(0, 1 - best.distance) };
