@@ -677,6 +677,60 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* tile(x, y, shape[], reps[]): y = x repeated reps[d] times along each axis (rank <= 8). */
+static napi_value Tile(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  F32(0, x);
+  F32(1, y);
+  uint32_t rank;
+  CHECK(napi_get_array_length(env, argv[2], &rank));
+  if (rank < 1 || rank > 8) {
+    napi_throw_error(env, NULL, "ocrflow_blas: tile supports rank 1 to 8");
+    return NULL;
+  }
+  int64_t shape[8], reps[8], oshape[8];
+  if (!read_i64_array(env, argv[2], shape, rank) || !read_i64_array(env, argv[3], reps, rank)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: tile expects two integer arrays");
+    return NULL;
+  }
+  int64_t rows = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    oshape[i] = shape[i] * reps[i];
+    if (i + 1 < rank) rows *= oshape[i];
+  }
+  const int64_t inner = shape[rank - 1], outer_inner = oshape[rank - 1];
+#pragma omp parallel for schedule(static) if (rows * outer_inner > parallel_min)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, src = 0, stride = inner;
+    for (int i = (int)rank - 2; i >= 0; i--) {
+      int64_t idx = rem % oshape[i];
+      rem /= oshape[i];
+      src += (idx % shape[i]) * stride;
+      stride *= shape[i];
+    }
+    float* out = y + r * outer_inner;
+    for (int64_t k = 0; k < reps[rank - 1]; k++) memcpy(out + k * inner, x + src, inner * sizeof(float));
+  }
+  return NULL;
+}
+
+/* channelAffine(x, y, rows, cols, mul, add): y[r, c] = x[r, c] * mul[c] + add[c] (batch norm inference form). */
+static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, x);
+  F32(1, y);
+  int64_t rows = get_i(env, argv[2]), cols = get_i(env, argv[3]);
+  F32(4, mul);
+  F32(5, add);
+#pragma omp parallel for schedule(static) if (rows * cols > parallel_min)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* a = x + r * cols;
+    float* o = y + r * cols;
+    for (int64_t c = 0; c < cols; c++) o[c] = a[c] * mul[c] + add[c];
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   ARGS(1);
   int n = (int)get_i(env, argv[0]);
@@ -733,6 +787,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"maxPool", NULL, MaxPool, NULL, NULL, NULL, napi_default, NULL},
       {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_default, NULL},
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
+      {"tile", NULL, Tile, NULL, NULL, NULL, napi_default, NULL},
+      {"channelAffine", NULL, ChannelAffine, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"setParallelMin", NULL, SetParallelMin, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},

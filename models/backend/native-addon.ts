@@ -68,6 +68,16 @@ export interface NativeAddon {
     epsilon: number,
     corrections: [number, number],
   ): void;
+  tile(x: Float32Array, y: Float32Array, shape: number[], reps: number[]): void;
+  /** y[r, c] = x[r, c] * mul[c] + add[c]. */
+  channelAffine(
+    x: Float32Array,
+    y: Float32Array,
+    rows: number,
+    cols: number,
+    mul: Float32Array,
+    add: Float32Array,
+  ): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** Element-wise loops below n elements run on one thread. */

@@ -275,4 +275,28 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
     );
     ids.dispose();
   });
+
+  it("tile and batch norm (per-channel statistics, as in conv nets), forward and gradients", async () => {
+    const x = randomHost([2, 3, 4], random);
+    for (const reps of [
+      [1, 1, 1],
+      [2, 1, 3],
+      [1, 4, 1],
+      [3, 2, 2],
+    ]) {
+      await expectClose(() => valueAndGrads((a) => tf.tile(a, reps), [x], 14), `tile ${reps}`);
+    }
+    const act = randomHost([2, 5, 6, 7], random);
+    const stats = [0, 1, 2, 3].map(() => randomHost([7], random));
+    const positive = (t: tf.Tensor) => tf.add(tf.abs(t), 0.5);
+    const bn = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, sc: tf.Tensor) =>
+      tf.batchNorm(a, m, positive(v), o, sc, 1e-3);
+    await expectClose(() => valueAndGrads(bn, [act, ...stats], 15), "batchNorm");
+    // Without scale, tfjs cannot take the gradient on any backend (it saves the missing input): forward only.
+    const [m, v] = stats as [HostTensor, HostTensor];
+    await expectClose(
+      () => tf.batchNorm(toTensor(act), toTensor(m), positive(toTensor(v))),
+      "batchNorm, no affine",
+    );
+  });
 });

@@ -443,6 +443,48 @@ function reduceImpl(addon: NativeAddon, op: number): NativeImpl {
   };
 }
 
+function tileImpl(addon: NativeAddon): NativeImpl {
+  return (inputs, backend, attrs) => {
+    const { x } = inputs;
+    const reps = attrs.reps as number[];
+    if (!x || !isF32(x) || x.shape.length < 1 || x.shape.length > 8 || reps.length !== x.shape.length)
+      return undefined;
+    const outShape = x.shape.map((d, i) => d * (reps[i] as number));
+    const out = alloc(backend, size(outShape));
+    if (out.length > 0) addon.tile(f32(backend, x), out, x.shape, reps);
+    return output(backend, outShape, out);
+  };
+}
+
+/** Batch norm with per-channel (last axis) or scalar statistics, as y = x * mul[c] + add[c]. */
+function batchNormImpl(addon: NativeAddon): NativeImpl {
+  return (inputs, backend, attrs) => {
+    const { x, mean, variance, offset, scale } = inputs;
+    if (!x || !mean || !variance || !isF32(x, mean, variance, offset, scale) || x.shape.length === 0)
+      return undefined;
+    const cols = x.shape[x.shape.length - 1] as number;
+    const perChannel = (t: TensorInfo | undefined) =>
+      t === undefined || size(t.shape) === 1 || size(t.shape) === cols;
+    if (![mean, variance, offset, scale].every(perChannel)) return undefined;
+    const at = (t: TensorInfo | undefined, c: number, fallback: number) => {
+      if (!t) return fallback;
+      const v = f32(backend, t);
+      return (v.length === 1 ? v[0] : v[c]) as number;
+    };
+    const eps = Number(attrs.varianceEpsilon ?? 0.001);
+    const mul = new Float32Array(cols);
+    const add = new Float32Array(cols);
+    for (let c = 0; c < cols; c++) {
+      const inv = (1 / Math.sqrt(at(variance, c, 1) + eps)) * at(scale, c, 1);
+      mul[c] = inv;
+      add[c] = at(offset, c, 0) - at(mean, c, 0) * inv;
+    }
+    const out = alloc(backend, size(x.shape));
+    if (out.length > 0) addon.channelAffine(f32(backend, x), out, out.length / cols, cols, mul, add);
+    return output(backend, x.shape, out);
+  };
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Embedding gradient                                                                               */
 
@@ -506,6 +548,8 @@ export function nativeImpls(addon: NativeAddon): Record<string, NativeImpl> {
     Transpose: transposeImpl(addon),
     UnsortedSegmentSum: unsortedSegmentSumImpl,
     GatherV2: gatherImpl,
+    Tile: tileImpl(addon),
+    FusedBatchNorm: batchNormImpl(addon),
   };
   for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(addon, op);
   for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(addon, op);
