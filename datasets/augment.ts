@@ -138,6 +138,34 @@ function sampleBilinear(src: InkImage, fx: number, fy: number): number {
 }
 
 /**
+ * Affine warp by the matrix [a c; b d] (x' = a·x + c·y, y' = b·x + d·y) into a plane just large enough for the
+ * whole transformed image: nothing is cut off. Inverse mapping with bilinear sampling.
+ */
+export function affineWarp(src: InkImage, a: number, b: number, c: number, d: number): InkImage {
+  const { width: w, height: h } = src;
+  const xs = [0, a * w, a * w + c * h, c * h];
+  const ys = [0, b * w, b * w + d * h, d * h];
+  const minX = Math.floor(Math.min(...xs));
+  const minY = Math.floor(Math.min(...ys));
+  const width = Math.ceil(Math.max(...xs)) - minX;
+  const height = Math.ceil(Math.max(...ys)) - minY;
+  const det = a * d - b * c;
+  const ia = d / det;
+  const ib = -b / det;
+  const ic = -c / det;
+  const id = a / det;
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const v = y + 0.5 + minY;
+    for (let x = 0; x < width; x++) {
+      const u = x + 0.5 + minX;
+      out[y * width + x] = sampleBilinear(src, ia * u + ic * v - 0.5, ib * u + id * v - 0.5);
+    }
+  }
+  return { width, height, data: out };
+}
+
+/**
  * Perspective warp: each corner moves inwards by up to `max` of the image size, the rest follows the homography
  * mapping the moved corners back onto the original ones (inverse mapping, bilinear).
  */

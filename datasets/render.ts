@@ -1,7 +1,7 @@
 // Draws one text line with @napi-rs/canvas into an ink-coverage plane, measuring first so that no label is
-// ever clipped; rotation, shear and scale are applied by the canvas transform while drawing.
+// ever clipped; rotation, shear and scale are applied afterwards as an affine warp of the whole box.
 import { type Canvas, createCanvas, GlobalFonts, type SKRSContext2D } from "@napi-rs/canvas";
-import type { InkImage } from "./augment.ts";
+import { affineWarp, type InkImage } from "./augment.ts";
 import type { FontFace } from "./fonts.ts";
 
 /** Geometry applied while drawing. */
@@ -51,8 +51,8 @@ export class LineRenderer {
   }
 
   /**
-   * Renders `text` in the face (registered first) at `fontPx`, transformed, and returns the ink
-   * coverage cropped to the transformed text box plus a 1-pixel margin.
+   * Renders `text` in the face (registered first) at `fontPx` (smaller when the transformed line would not fit
+   * `fit`), then transforms it; returns the ink coverage of the transformed text box plus a 1-pixel margin.
    */
   render(
     text: string,
@@ -63,8 +63,8 @@ export class LineRenderer {
   ): InkImage {
     const alias = registerFace(face);
     const ctx = this.ctx;
-    // Sizes in quarter pixels: Skia caches glyphs per size and matrix, and a cache hit is several times cheaper.
-    let size = Math.max(1, Math.round(fontPx * 4) / 4);
+    // Sizes in half pixels: Skia caches glyphs per face and size, and a cache hit is several times cheaper.
+    let size = Math.max(1, Math.round(fontPx * 2) / 2);
     ctx.font = `${size}px "${alias}"`;
     let m = ctx.measureText(text);
     let left = Math.max(0, m.actualBoundingBoxLeft);
@@ -88,11 +88,12 @@ export class LineRenderer {
       // The transformed box spans |a|·W + |c|·H across and |b|·W + |d|·H down, plus the 1-pixel margins.
       const w = Math.abs(a * (right + left)) + Math.abs(c * (top + bottom)) + 2;
       const h = Math.abs(b * (right + left)) + Math.abs(d * (top + bottom)) + 2;
-      // Rounding the box outwards adds up to 2 more pixels each way: keep that slack so nothing is resampled.
-      const s = Math.min(1, (fit.width - 3) / w, (fit.height - 3) / h);
+      // Rounding the box outwards (and the warp's margins) add a few pixels: keep that slack so nothing is resampled.
+      const slack = a === 1 && b === 0 && c === 0 && d === 1 ? 3 : 6;
+      const s = Math.min(1, (fit.width - slack) / w, (fit.height - slack) / h);
       if (s < 1) {
-        // Shrink through the font size, not the matrix, so unrotated lines keep hitting the glyph cache.
-        size = Math.max(1, Math.floor(size * s * 4) / 4);
+        // Shrink through the font size, not the matrix, so glyphs keep coming from the cache.
+        size = Math.max(1, Math.floor(size * s * 2) / 2);
         ctx.font = `${size}px "${alias}"`;
         m = ctx.measureText(text);
         left = Math.max(0, m.actualBoundingBoxLeft);
@@ -101,18 +102,10 @@ export class LineRenderer {
         bottom = Math.max(m.fontBoundingBoxDescent, m.actualBoundingBoxDescent);
       }
     }
-    const corners: Array<[number, number]> = [
-      [-left, -top],
-      [right, -top],
-      [right, bottom],
-      [-left, bottom],
-    ].map(([x, y]) => [a * (x as number) + c * (y as number), b * (x as number) + d * (y as number)]);
-    const xs = corners.map((p) => p[0]);
-    const ys = corners.map((p) => p[1]);
-    const minX = Math.floor(Math.min(...xs)) - 1;
-    const minY = Math.floor(Math.min(...ys)) - 1;
-    const width = Math.ceil(Math.max(...xs)) + 1 - minX;
-    const height = Math.ceil(Math.max(...ys)) + 1 - minY;
+    // Glyphs are always drawn upright (Skia draws rotated or sheared text from outlines, with no glyph cache), then
+    // warped in JavaScript when the transform is not the identity.
+    const width = Math.ceil(left + right) + 2;
+    const height = Math.ceil(top + bottom) + 2;
     if (width > this.maxWidth || height > this.maxHeight) {
       this.maxWidth = Math.max(this.maxWidth, width);
       this.maxHeight = Math.max(this.maxHeight, height);
@@ -120,17 +113,15 @@ export class LineRenderer {
       this.ctx = this.canvas.getContext("2d");
       return this.render(text, face, fontPx, transform, fit);
     }
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
     // Transparent background, opaque black text: the alpha channel is the ink coverage.
     ctx.clearRect(0, 0, width, height);
-    ctx.setTransform(a, b, c, d, -minX, -minY);
     ctx.fillStyle = "#000000";
     ctx.textBaseline = "alphabetic";
-    ctx.fillText(text, 0, 0);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillText(text, left + 1, top + 1);
     const rgba = ctx.getImageData(0, 0, width, height).data;
     const ink = new Float32Array(width * height);
     for (let i = 0, j = 3; i < ink.length; i++, j += 4) ink[i] = (rgba[j] as number) / 255;
-    return { width, height, data: ink };
+    const upright: InkImage = { width, height, data: ink };
+    return a === 1 && b === 0 && c === 0 && d === 1 ? upright : affineWarp(upright, a, b, c, d);
   }
 }
