@@ -77,7 +77,7 @@ describe("recognized pages", () => {
 
   it("renders and recognizes the pages of a scanned PDF (no text layer)", async () => {
     // The page image is scaled into an A4 page and rendered back at 200 dpi: the glyphs come back at another
-    // size than the templates. Tolerance: similarity to the original text >= 0.97.
+    // size than the templates. Tolerance: similarity to the original text >= 0.99 (1.0 observed).
     const page = renderPageImage(INVOICE, { width: 1240, height: 1754, fontPx: 28 });
     writeFileSync(file("scanned.pdf"), await buildScannedPdf([page.png]));
     const sameSize = templateRecognizer(vocabulary, 28 * (200 / 150));
@@ -87,7 +87,7 @@ describe("recognized pages", () => {
       dpi: 200,
     });
     expect(r.original.pages[0]?.source).toBe("recognized");
-    expect(r.comparison.report.similarity).toBeGreaterThanOrEqual(0.97);
+    expect(r.comparison.report.similarity).toBeGreaterThanOrEqual(0.99);
   });
 
   it("says a model is needed when a page must be recognized and none is given", async () => {
