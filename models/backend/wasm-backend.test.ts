@@ -35,6 +35,24 @@ describe.skipIf(!wasm.ok)("wasm training kernels match the cpu backend", () => {
     }
   });
 
+  it("Conv2DBackpropInput at stride 1 (rerouted through a forward conv), called directly", async () => {
+    for (const [pad, kh, kw] of [
+      ["same", 3, 3],
+      ["valid", 3, 2],
+      ["same", 1, 4],
+      ["valid", 1, 1],
+    ] as const) {
+      const w = randomHost([kh, kw, 3, 5], random);
+      const outH = pad === "same" ? 9 : 9 - kh + 1;
+      const outW = pad === "same" ? 8 : 8 - kw + 1;
+      const dy = randomHost([2, outH, outW, 5], random);
+      const err = await compareBackends(WASM_BACKEND, "cpu", () =>
+        tf.conv2dTranspose(toTensor(dy) as tf.Tensor4D, toTensor(w) as tf.Tensor4D, [2, 9, 8, 3], 1, pad),
+      );
+      expect(err, `${pad} ${kh}x${kw}`).toBeLessThanOrEqual(TOLERANCE);
+    }
+  });
+
   it("UnsortedSegmentSum (gather gradient) with repeated ids", async () => {
     const table = randomHost([11, 6], random);
     const ids = [4, 0, 10, 4, 4, 2];
