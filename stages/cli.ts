@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createProgram, reportError } from "../pipeline/cli.ts";
 import { registerMetricsCommands } from "../pipeline/metrics/commands.ts";
 import { registerBenchCommand } from "./commands/bench.ts";
+import { registerCompareCommand } from "./commands/compare.ts";
 import { registerPredictCommand } from "./commands/predict.ts";
 
 /** A stage program: `stages/<name>.ts` exporting `main(args)`; returns the process exit code. */
@@ -42,5 +43,6 @@ program
 registerBenchCommand(program);
 registerPredictCommand(program);
 registerMetricsCommands(program);
+registerCompareCommand(program);
 
 await program.parseAsync(process.argv);
