@@ -63,6 +63,8 @@ export interface ImportOptions {
   /** The folder or parquet file; defaults to settings.source. */
   source: string;
   outDir: string;
+  /** Prefix of the image names; default "imp". Give each imported set its own when splitting several together. */
+  namePrefix?: string;
   shardSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -208,8 +210,9 @@ export function fitGrey(image: GreyImage, input: InputConfig): GreyImage {
   return { width: input.width, height: input.height, data };
 }
 
-export function importedName(index: number): string {
-  return `imp-${String(index).padStart(9, "0")}.png`;
+/** `<prefix>-000000017.png`; the prefix keeps names unique when several imported sets are split together. */
+export function importedName(index: number, prefix = "imp"): string {
+  return `${prefix}-${String(index).padStart(9, "0")}.png`;
 }
 
 /** Imports into `outDir` (replacing it): shards, labels.csv and stats.json with the issue counts. */
@@ -294,7 +297,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
         });
         continue;
       }
-      const name = importedName(labels.length);
+      const name = importedName(labels.length, options.namePrefix);
       pending.push({ name, text, image: fitGrey(grey, input) });
       labels.push({ name, text });
       countLabel(stats, text);

@@ -9,7 +9,7 @@ import { progressPrinter } from "../datasets/progress.ts";
 import { loadPipelineConfig } from "./config.ts";
 
 const USAGE =
-  "usage: ocrflow stage import [source folder or parquet] [--out data/imported] [--stats data/stats/import.json]";
+  "usage: ocrflow stage import [source folder or parquet] [--out data/imported] [--stats data/stats/import.json] [--prefix imp]";
 
 /** Rows listed one by one on stderr; the rest only counted. */
 const LISTED_ISSUES = 50;
@@ -21,12 +21,17 @@ export async function main(args: string[]): Promise<number> {
     options: {
       out: { type: "string", default: "data/imported" },
       stats: { type: "string", default: "data/stats/import.json" },
+      prefix: { type: "string", default: "imp" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(values.prefix)) {
+    process.stderr.write(`import: --prefix must be letters, digits, _ or - (got ${JSON.stringify(values.prefix)})\n`);
+    return 2;
   }
   const config = loadPipelineConfig();
   const source = positionals[0] ?? config.import.source;
@@ -40,6 +45,7 @@ export async function main(args: string[]): Promise<number> {
     charset: buildCharset(config.charset),
     source,
     outDir: values.out,
+    namePrefix: values.prefix,
     shardSize: config.generate.shard_size,
     onProgress: progressPrinter("rows"),
   });
