@@ -29,6 +29,8 @@ interface ChildResult {
   flopsPerStep: number;
   parameters: number;
   backendDetail: string;
+  cpuMsPerStep: number;
+  gflopsPerCpuSecond: number;
 }
 
 const median = (xs: number[]) => {
@@ -104,7 +106,8 @@ async function main(): Promise<void> {
       results.get(b)?.push(res);
       if (!args.json) {
         process.stderr.write(
-          `repeat ${r + 1} ${b}: ${res.imagesPerSecond.toFixed(2)} images/s, ${res.gflopsPerSecond.toFixed(1)} GFLOP/s` +
+          `repeat ${r + 1} ${b}: ${res.imagesPerSecond.toFixed(2)} images/s, ${res.gflopsPerSecond.toFixed(1)} GFLOP/s, ` +
+            `${res.gflopsPerCpuSecond.toFixed(1)} GFLOP/CPU-s` +
             (g ? ` (sgemm n=2048 just before: ${g.toFixed(0)} GFLOP/s)\n` : "\n"),
         );
       }
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
       gflopsMin: Math.min(...gflops),
       gflopsMax: Math.max(...gflops),
       percentOfCeiling: (100 * median(gflops)) / CEILING_GFLOPS,
+      cpuMsPerStepMedian: median(rs.map((x) => x.cpuMsPerStep)),
+      gflopsPerCpuSecondMedian: median(rs.map((x) => x.gflopsPerCpuSecond)),
       flopsPerStep: rs[0]?.flopsPerStep,
       parameters: rs[0]?.parameters,
     };
@@ -148,7 +153,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${s.backend.padEnd(8)} ${s.imagesPerSecondMedian.toFixed(2).padStart(8)} images/s ` +
         `${s.gflopsMedian.toFixed(1).padStart(6)} GFLOP/s (${s.gflopsMin.toFixed(1)}-${s.gflopsMax.toFixed(1)}) ` +
-        `${s.percentOfCeiling.toFixed(0).padStart(3)}% of ${CEILING_GFLOPS}  ${s.detail ?? ""}\n`,
+        `${s.percentOfCeiling.toFixed(0).padStart(3)}% of ${CEILING_GFLOPS}, ` +
+        `${s.cpuMsPerStepMedian.toFixed(0)} CPU-ms/step = ${s.gflopsPerCpuSecondMedian.toFixed(1)} GFLOP/CPU-s  ${s.detail ?? ""}\n`,
     );
   }
 }

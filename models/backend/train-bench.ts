@@ -30,6 +30,13 @@ export interface TrainBenchResult {
   imagesPerSecond: number;
   gflopsPerSecond: number;
   finalLoss: number;
+  /**
+   * CPU time of the whole process (all threads) per timed step, and FLOPs per CPU-second: unlike wall time
+   * these barely move when other jobs share the cores. With the machine to ourselves, wall time per step
+   * approaches cpuMsPerStep / threads.
+   */
+  cpuMsPerStep: number;
+  gflopsPerCpuSecond: number;
   /** Live tensors after the first and the last timed step (equal when nothing leaks). */
   tensorsAfterFirstStep: number;
   tensorsAfterLastStep: number;
@@ -60,6 +67,7 @@ export async function benchTrainSteps(options: TrainBenchOptions): Promise<Train
     const stepMs: number[] = [];
     let finalLoss = Number.NaN;
     let tensorsAfterFirstStep = 0;
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
       finalLoss = step();
@@ -68,6 +76,8 @@ export async function benchTrainSteps(options: TrainBenchOptions): Promise<Train
       if (i === 0) tensorsAfterFirstStep = tf.memory().numTensors;
       options.onStep?.(i, ms, finalLoss);
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerStep = (cpu.user + cpu.system) / 1000 / steps;
     const medianStepMs = median(stepMs);
     return {
       arch: options.arch,
@@ -82,6 +92,8 @@ export async function benchTrainSteps(options: TrainBenchOptions): Promise<Train
       imagesPerSecond: (batch * 1000) / medianStepMs,
       gflopsPerSecond: counted.flops / medianStepMs / 1e6,
       finalLoss,
+      cpuMsPerStep,
+      gflopsPerCpuSecond: counted.flops / cpuMsPerStep / 1e6,
       tensorsAfterFirstStep,
       tensorsAfterLastStep: tf.memory().numTensors,
     };

@@ -82,7 +82,8 @@ export function registerBenchCommand(program: Command): void {
           `${report.arch} on ${report.backendId}: ${report.imagesPerSecond.toFixed(2)} images/s, ` +
             `${report.gflopsPerSecond.toFixed(1)} GFLOP/s (${report.percentOfCeiling.toFixed(0)}% of ${options.ceiling}), ` +
             `median step ${report.medianStepMs.toFixed(0)} ms at batch ${report.batch}, ` +
-            `${(report.flopsPerStep / 1e9).toFixed(2)} GFLOP/step, ${(report.parameters / 1e6).toFixed(2)}M parameters\n`,
+            `${(report.flopsPerStep / 1e9).toFixed(2)} GFLOP/step, ${(report.parameters / 1e6).toFixed(2)}M parameters; ` +
+            `${report.cpuMsPerStep.toFixed(0)} CPU-ms per step (${report.gflopsPerCpuSecond.toFixed(1)} GFLOP per CPU-second)\n`,
         );
       }
     });
