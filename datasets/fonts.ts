@@ -278,8 +278,3 @@ export function assertFaceCovers(face: Pick<CoveredFace, "id" | "covered">, labe
   const lacking = [...new Set([...label].filter((c) => !set.has(c)))];
   if (lacking.length > 0) throw new MissingGlyphsError(face.id, label, lacking);
 }
-
-/** The folder holding a family's package, for messages. */
-export function familyFolder(face: FontFace): string {
-  return dirname(dirname(face.files[0] ?? ""));
-}

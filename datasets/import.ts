@@ -54,6 +54,8 @@ interface RawRow {
   path?: string;
   /** … or its bytes (parquet). */
   bytes?: Uint8Array;
+  /** A CSV/TSV record with another number of fields than the header. */
+  bad?: boolean;
 }
 
 export interface ImportOptions {
@@ -238,7 +240,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
     for (const [done, raw] of rows.entries()) {
       if (labels.length >= limit) break;
       options.onProgress?.(done, rows.length);
-      if ((raw as RawRow & { bad?: boolean }).bad) {
+      if (raw.bad) {
         reject({ row: raw.row, kind: "bad_row", message: "wrong number of fields" });
         continue;
       }
