@@ -172,4 +172,19 @@ describe("importDataset", () => {
     expect(result.issues).toEqual([{ row: 2, kind: "empty_label", message: "empty label" }]);
     expect(readDataset(join(dir, "out")).map((s) => s.text)).toEqual(["Москва 2024"]);
   });
+
+  it("reports a CSV record with the wrong number of fields by its line, in a TSV file too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ocrflow-import-tsv-"));
+    writeFileSync(join(dir, "a.png"), png(50, 20));
+    writeFileSync(join(dir, "labels.tsv"), "image\ttext\na.png\tодин\na.png\tдва\tлишнее\na.png\tтри\n");
+    const result = await importDataset({
+      settings,
+      input: config.input,
+      charset,
+      source: dir,
+      outDir: join(dir, "out"),
+    });
+    expect(result.imported).toBe(2);
+    expect(result.issues.map((i) => [i.row, i.kind])).toEqual([[3, "bad_row"]]);
+  });
 });
