@@ -30,7 +30,9 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (!/^[A-Za-z0-9_-]+$/.test(values.prefix)) {
-    process.stderr.write(`import: --prefix must be letters, digits, _ or - (got ${JSON.stringify(values.prefix)})\n`);
+    process.stderr.write(
+      `import: --prefix must be letters, digits, _ or - (got ${JSON.stringify(values.prefix)})\n`,
+    );
     return 2;
   }
   const config = loadPipelineConfig();
