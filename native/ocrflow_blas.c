@@ -76,10 +76,10 @@ static double get_d(napi_env env, napi_value v) {
    a memory-bound pass over a few hundred KB. OCRFLOW_PARALLEL_MIN overrides it. */
 static int64_t parallel_min = (int64_t)1 << 18;
 
-/* A scratch buffer reused across calls: JS is single-threaded, and re-faulting fresh pages for every
-   convolution costs milliseconds. */
-static float* scratch = NULL;
-static size_t scratch_len = 0;
+/* A scratch buffer reused across calls (re-faulting fresh pages for every convolution costs milliseconds);
+   one per calling thread, so tfjs in several worker_threads can share the addon. */
+static _Thread_local float* scratch = NULL;
+static _Thread_local size_t scratch_len = 0;
 
 static float* get_scratch(size_t n) {
   if (n > scratch_len) {
