@@ -417,7 +417,7 @@ static napi_value Reduce(napi_env env, napi_callback_info info) {
 
 /* binary(a, b, y, shape[4], stridesA[4], stridesB[4], op): y (contiguous, shape) = a op b, where a and b are
    read through strides (0 on broadcast axes). op: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min,
-   6 squared difference. */
+   6 squared difference, 7 pow. */
 static int read_i64_array(napi_env env, napi_value arr, int64_t* out, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
@@ -467,6 +467,7 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
       case 4: LOOP(u > v ? u : v) break;
       case 5: LOOP(u < v ? u : v) break;
       case 6: LOOP((u - v) * (u - v)) break;
+      case 7: LOOP(powf(u, v)) break;
       default: break;
     }
 #undef LOOP

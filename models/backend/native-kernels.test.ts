@@ -177,6 +177,7 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
       ["maximum", tf.maximum],
       ["minimum", tf.minimum],
       ["squaredDifference", tf.squaredDifference],
+      ["pow", (a, b) => tf.pow(tf.add(tf.abs(a), 0.5), tf.mul(b, 3))],
     ];
     const shapes: [number[], number[]][] = [
       [

@@ -322,6 +322,7 @@ const BINARY_OPS: Record<string, number> = {
   Maximum: 4,
   Minimum: 5,
   SquaredDifference: 6,
+  Pow: 7,
 };
 
 function binaryImpl(addon: NativeAddon, op: number): NativeImpl {
