@@ -145,10 +145,11 @@ export function affineWarp(src: InkImage, a: number, b: number, c: number, d: nu
   const { width: w, height: h } = src;
   const xs = [0, a * w, a * w + c * h, c * h];
   const ys = [0, b * w, b * w + d * h, d * h];
-  const minX = Math.floor(Math.min(...xs));
-  const minY = Math.floor(Math.min(...ys));
-  const width = Math.ceil(Math.max(...xs)) - minX;
-  const height = Math.ceil(Math.max(...ys)) - minY;
+  // One more pixel each side: bilinear sampling near the box's edges reaches half a pixel into the source.
+  const minX = Math.floor(Math.min(...xs)) - 1;
+  const minY = Math.floor(Math.min(...ys)) - 1;
+  const width = Math.ceil(Math.max(...xs)) + 1 - minX;
+  const height = Math.ceil(Math.max(...ys)) + 1 - minY;
   const det = a * d - b * c;
   const ia = d / det;
   const ib = -b / det;

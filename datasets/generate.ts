@@ -93,13 +93,16 @@ export class ShardGenerator {
       // One stream per (seed, shard, block): a shard renders the same whatever process draws it.
       const rng = new Random(plan.seed, index, block);
       const face = rng.pick(rng.pick(this.byStyle));
+      // One size per block too: lines of a block then share Skia's glyph cache (a miss costs a rasterisation);
+      // the scale augmentation and the shrinking of long lines still vary the size within a block.
+      const sizeFraction = rng.float(plan.synthesis.size.min, plan.synthesis.size.max);
       const covers = coverageCheck(face);
       const lines = Math.min(plan.linesPerFont, n - block * plan.linesPerFont);
       for (let k = 0; k < lines; k++) {
         const text = this.sampler.sample(rng, covers);
         assertLabelInCharset(text, this.charset);
         assertFaceCovers(face, text);
-        const image = synthesizeLine(this.renderer, face, text, rng, plan.synthesis);
+        const image = synthesizeLine(this.renderer, face, text, rng, plan.synthesis, sizeFraction);
         const name = generatedName(first + block * plan.linesPerFont + k);
         samples.push({ name, text, font: face.id, image });
         countLabel(stats, text, face.id);

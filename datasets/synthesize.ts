@@ -20,10 +20,12 @@ export function synthesizeLine(
   text: string,
   rng: Random,
   settings: SynthesisSettings,
+  /** Font size as a fraction of the input height; drawn from settings.size when absent. */
+  sizeFraction?: number,
 ): GreyImage {
   const { input, augment } = settings;
   const augmenting = rng.chance(augment.probability);
-  const fontPx = range(rng, settings.size) * input.height;
+  const fontPx = (sizeFraction ?? range(rng, settings.size)) * input.height;
   const transform = { rotation: 0, shear: 0, scaleX: 1, scaleY: 1 };
   if (augmenting) {
     if (rng.chance(augment.rotation.probability)) {
