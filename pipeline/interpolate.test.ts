@@ -40,4 +40,9 @@ describe("interpolation", () => {
       deps: ["data/x", { p: 3 }],
     });
   });
+  it("interpolates mapping keys, as outputs with flags need", () => {
+    expect(interpolateValue([{ "m-${name}.json": { cache: false } }], ctx)).toEqual([
+      { "m-x.json": { cache: false } },
+    ]);
+  });
 });

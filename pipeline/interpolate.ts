@@ -108,13 +108,19 @@ export function interpolateString(text: string, context: Context, inCmd = false)
   });
 }
 
-/** Interpolates strings anywhere inside a YAML value (keys are left alone, as in DVC). */
+/** Interpolates strings anywhere inside a YAML value, mapping keys included (`- \${item}.json: {cache: false}`). */
 export function interpolateValue(value: unknown, context: Context, inCmd = false): unknown {
   if (typeof value === "string") return interpolateString(value, context, inCmd);
   if (Array.isArray(value)) return value.map((item) => interpolateValue(item, context, inCmd));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolateValue(item, context, inCmd);
+    for (const [key, item] of Object.entries(value)) {
+      const resolvedKey = hasPlaceholder(key) ? interpolateString(key, context) : key;
+      if (typeof resolvedKey !== "string" && typeof resolvedKey !== "number") {
+        throw new InterpolationError(`key '${key}' must interpolate to a string`);
+      }
+      out[String(resolvedKey)] = interpolateValue(item, context, inCmd);
+    }
     return out;
   }
   return value;
