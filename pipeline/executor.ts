@@ -160,6 +160,18 @@ export async function executeGraph(
       return;
     }
     const reasons = options.force ? ["forced"] : status.reasons.map(describeReason);
+    // In a dry run nothing upstream really changes, so a stage below one that would run would run too.
+    const wouldRunUp = options.dry
+      ? [...(graph.upstream.get(name) ?? [])].filter((u) => results.get(u)?.outcome === "would-run")
+      : [];
+    if (wouldRunUp.length > 0 && !status.changed && !options.force) {
+      finish({
+        name,
+        outcome: "would-run",
+        reasons: wouldRunUp.map((u) => `upstream stage '${u}' would run`),
+      });
+      return;
+    }
     if (!options.force && !status.changed) {
       finish({ name, outcome: "up-to-date", reasons: [] });
       return;

@@ -107,6 +107,21 @@ describe("engine end to end", () => {
     expect(outcomes(r2)).toMatchObject({ other: "ran", report: "ran", gen: "up-to-date" });
   });
 
+  it("--dry runs nothing and lists the stale stages with everything downstream of them", async () => {
+    const dir = makeRepo(CHAIN, { "input.txt": "one\n", "other.txt": "x\n", "params.yaml": "seed: 1\n" });
+    await runPipeline({ root: dir, jobs: 2 });
+    writeFileSync(join(dir, "input.txt"), "changed\n");
+    const dry = await runPipeline({ root: dir, jobs: 2, dry: true });
+    expect(outcomes(dry)).toEqual({
+      gen: "would-run",
+      count: "would-run",
+      other: "up-to-date",
+      report: "would-run",
+    });
+    expect(dry.stages.find((s) => s.name === "count")?.reasons).toEqual(["upstream stage 'gen' would run"]);
+    expect(readFileSync(join(dir, "data", "a.txt"), "utf8")).toBe("one\n");
+  });
+
   it("runs independent stages in parallel", async () => {
     const yaml = `stages:
   a: {cmd: "sleep 1 && echo a > a.txt", outs: [a.txt]}
