@@ -476,7 +476,7 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
 }
 
 /* unary(x, y, n, op, alpha): 0 relu, 1 exp, 2 log, 3 sqrt, 4 rsqrt, 5 tanh, 6 sigmoid, 7 neg,
-   8 square, 9 step (x > 0 ? 1 : alpha), 10 abs, 11 erf, 12 reciprocal. */
+   8 square, 9 step (x > 0 ? 1 : alpha), 10 abs, 11 erf, 12 reciprocal, 13 floor, 14 ceil. */
 static napi_value Unary(napi_env env, napi_callback_info info) {
   ARGS(5);
   F32(0, x);
@@ -503,6 +503,8 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
     case 10: ULOOP(fabsf(v)) break;
     case 11: ULOOP(erff(v)) break;
     case 12: ULOOP(1.0f / v) break;
+    case 13: ULOOP(floorf(v)) break;
+    case 14: ULOOP(ceilf(v)) break;
     default: break;
   }
 #undef ULOOP

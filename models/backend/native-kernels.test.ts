@@ -234,6 +234,8 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
       ["abs", tf.abs],
       ["erf", tf.erf],
       ["reciprocal", positive(tf.reciprocal)],
+      ["floor (dropout masks)", (x) => tf.floor(tf.mul(x, 3))],
+      ["ceil", (x) => tf.ceil(tf.mul(x, 3))],
     ];
     const x = randomHost([3, 40, 50], random);
     for (const [name, op] of ops) await expectClose(() => valueAndGrads(op, [x], 8), name);

@@ -353,6 +353,8 @@ const UNARY_OPS: Record<string, number> = {
   Abs: 10,
   Erf: 11,
   Reciprocal: 12,
+  Floor: 13,
+  Ceil: 14,
 };
 
 function unaryImpl(addon: NativeAddon, op: number): NativeImpl {

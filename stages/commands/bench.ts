@@ -27,6 +27,16 @@ interface BenchTrainOptions {
   ceiling: number;
 }
 
+/** The recognizers in models/ register themselves with the benchmark when their module loads. */
+async function registerRealArchitectures(): Promise<void> {
+  try {
+    await import("../../models/architectures.ts");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
+  }
+}
+
 export function registerBenchCommand(program: Command): void {
   const bench = program.command("bench").description("benchmarks that print figures");
   bench
@@ -50,10 +60,13 @@ export function registerBenchCommand(program: Command): void {
       const { benchArchitectureNames, benchTrainSteps, chooseBackend } = await import(
         "../../models/backend/index.ts"
       );
+      await registerRealArchitectures();
       if (!benchArchitectureNames().includes(options.arch)) {
-        throw new InvalidArgumentError(
-          `unknown architecture "${options.arch}"; registered: ${benchArchitectureNames().join(", ")}`,
+        process.stderr.write(
+          `ocrflow bench train: unknown architecture "${options.arch}"; registered: ${benchArchitectureNames().join(", ")}\n`,
         );
+        process.exitCode = 2;
+        return;
       }
       const choice = await chooseBackend({ force: options.backend });
       const result = await benchTrainSteps({
