@@ -734,6 +734,36 @@ static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* dropoutMask(y, keepProb, seed): y[i] = 1/keep with probability keep, else 0, from a counter-based hash
+   (splitmix64 of seed and i), so any thread count gives the same mask for a seed. */
+static inline uint64_t splitmix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static napi_value DropoutMask(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t n;
+  float* y;
+  if (!get_f32(env, argv[0], &y, &n)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: dropoutMask expects a Float32Array");
+    return NULL;
+  }
+  const double keep = get_d(env, argv[1]);
+  const uint64_t seed = splitmix64((uint64_t)get_i(env, argv[2]));
+  const float scale = (float)(1.0 / keep);
+  /* u < keep with u uniform in [0, 1): compare the top 24 bits against keep * 2^24. */
+  const uint32_t threshold = (uint32_t)(keep * 16777216.0);
+#pragma omp parallel for schedule(static) if ((int64_t)n > parallel_min)
+  for (int64_t i = 0; i < (int64_t)n; i++) {
+    uint32_t u = (uint32_t)(splitmix64(seed ^ (uint64_t)i * 0xd1b54a32d192ed03ULL) >> 40);
+    y[i] = u < threshold ? scale : 0.0f;
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   ARGS(1);
   int n = (int)get_i(env, argv[0]);
@@ -792,6 +822,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},
       {"tile", NULL, Tile, NULL, NULL, NULL, napi_default, NULL},
       {"channelAffine", NULL, ChannelAffine, NULL, NULL, NULL, napi_default, NULL},
+      {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
       {"setParallelMin", NULL, SetParallelMin, NULL, NULL, NULL, napi_default, NULL},
       {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},

@@ -78,6 +78,8 @@ export interface NativeAddon {
     mul: Float32Array,
     add: Float32Array,
   ): void;
+  /** y[i] = 1/keepProb with probability keepProb, else 0; the same mask for the same seed. */
+  dropoutMask(y: Float32Array, keepProb: number, seed: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** Element-wise loops below n elements run on one thread. */

@@ -1,6 +1,7 @@
 // Registers the `native` tfjs backend: the pure-JS cpu backend's data store and light kernels, with the
 // heavy kernels (GEMM, convolutions, element-wise, reductions) replaced by the OpenBLAS addon.
 import * as tf from "@tensorflow/tfjs";
+import { DROPOUT_MASK_KERNEL, dropoutMaskKernel } from "./dropout.ts";
 import { adamKernel } from "./fused-adam.ts";
 import { type AddonLoad, loadNativeAddon } from "./native-addon.ts";
 import { nativeImpls, nativeKernel } from "./native-kernels.ts";
@@ -130,6 +131,7 @@ export function registerNativeBackend(): AddonLoad {
     tf.registerKernel(nativeKernel(name, NATIVE_BACKEND, impl, cpuKernels.get(name)));
   }
   tf.registerKernel(adamKernel(addon, NATIVE_BACKEND));
-  nativeKernelNames = [...Object.keys(impls), "OcrflowAdam"];
+  tf.registerKernel(dropoutMaskKernel(addon, NATIVE_BACKEND));
+  nativeKernelNames = [...Object.keys(impls), "OcrflowAdam", DROPOUT_MASK_KERNEL];
   return load;
 }
