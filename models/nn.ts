@@ -132,20 +132,98 @@ export function defineLayerNorm(p: ParameterStore, name: string, dim: number): v
 }
 
 export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, epsilon = 1e-5): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
-  return tf.add(tf.mul(normed, p.get(`${name}.g`)), p.get(`${name}.b`));
+  return layerNormOp(epsilon)(x, p.get(`${name}.g`), p.get(`${name}.b`));
 }
 
-/** GELU, tanh approximation; x*x*x rather than pow (slow on wasm). */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+type NormOp = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
+
+/** tf.customGrad for a function of several tensors and the save function (its typings take one signature). */
+function customOp(f: unknown): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(f as Parameters<typeof tf.customGrad>[0]) as unknown as (
+    ...inputs: tf.Tensor[]
+  ) => tf.Tensor;
+}
+const layerNormOps = new Map<number, NormOp>();
+
+/**
+ * Layer norm over the last axis with its gradient written out (tf.customGrad): autodiff through tf.moments ran
+ * about 25 kernels per norm, and tfjs' Mean gradient fills a ones array of the input's size in JavaScript.
+ */
+function layerNormOp(epsilon: number): NormOp {
+  let op = layerNormOps.get(epsilon);
+  if (!op) {
+    op = customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+      const xc = tf.sub(x, tf.mean(x, -1, true));
+      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), epsilon));
+      const xhat = tf.mul(xc, rstd);
+      save([xhat, rstd, gamma]);
+      return {
+        value: tf.add(tf.mul(xhat, gamma), beta),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const d = g.shape[0] as number;
+          const dxhat = tf.mul(dy, g);
+          const dx = tf.mul(
+            tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))),
+            r,
+          );
+          const dgamma = tf.sum(tf.reshape(tf.mul(dy, xh), [-1, d]), 0);
+          const dbeta = tf.sum(tf.reshape(dy, [-1, d]), 0);
+          return [dx, dgamma, dbeta];
+        },
+      };
+    }) as unknown as NormOp;
+    layerNormOps.set(epsilon, op);
+  }
+  return op;
 }
 
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/**
+ * GELU, tanh approximation; x*x*x rather than pow (slow on wasm). The gradient is written out (tf.customGrad):
+ * 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2), with t the saved tanh.
+ */
+export const gelu = customOp((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), GELU_C);
+  const t = tf.tanh(inner);
+  save([x, t]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ts] = saved as [tf.Tensor, tf.Tensor];
+      const slope = tf.mul(tf.add(tf.mul(tf.square(xs), 3 * 0.044715), 1), 0.5 * GELU_C);
+      const local = tf.add(tf.mul(tf.add(ts, 1), 0.5), tf.mul(tf.mul(xs, tf.sub(1, tf.square(ts))), slope));
+      return [tf.mul(dy, local)];
+    },
+  };
+}) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Inverted dropout with a mask drawn in JavaScript (mulberry32, seeded from the context): tf.dropout draws from
+ * tfjs' seedrandom generator, which cost about 100 ms per PARSeq-tiny step, and runs four kernels for the mask.
+ */
 export function dropout(x: tf.Tensor, rate: number, ctx: ForwardContext): tf.Tensor {
   if (!ctx.training || rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, ctx.seeds?.take());
+  if (rate >= 1) return tf.zerosLike(x);
+  const seed = ctx.seeds?.take() ?? Math.floor(Math.random() * 2147483647);
+  return tf.mul(x, dropoutMask(x.shape, rate, seed));
+}
+
+/** Keep-mask of `shape`: 0 with probability `rate`, else 1 / (1 - rate). */
+export function dropoutMask(shape: number[], rate: number, seed: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const mask = new Float32Array(size);
+  const keep = 1 / (1 - rate);
+  const threshold = Math.floor(rate * 4294967296);
+  let state = seed | 0;
+  for (let i = 0; i < size; i++) {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    mask[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : keep;
+  }
+  return tf.tensor(mask, shape);
 }
 
 export function defineMlp(p: ParameterStore, name: string, dim: number, hidden: number): void {
@@ -263,23 +341,49 @@ export function batchNorm(p: ParameterStore, name: string, x: tf.Tensor4D, ctx: 
   const beta = p.get(`${name}.b`);
   const runningMean = p.get(`${name}.mean`);
   const runningVar = p.get(`${name}.var`);
-  let mean: tf.Tensor;
-  let variance: tf.Tensor;
   if (ctx.training) {
-    const m = tf.moments(x, [0, 1, 2]);
-    mean = m.mean;
-    variance = m.variance;
-    tf.tidy(() => {
-      runningMean.assign(tf.add(tf.mul(runningMean, 0.9), tf.mul(mean, 0.1)));
-      runningVar.assign(tf.add(tf.mul(runningVar, 0.9), tf.mul(variance, 0.1)));
-    });
-  } else {
-    mean = runningMean;
-    variance = runningVar;
+    const update = (mean: tf.Tensor, variance: tf.Tensor) =>
+      tf.tidy(() => {
+        runningMean.assign(tf.add(tf.mul(runningMean, 0.9), tf.mul(mean, 0.1)));
+        runningVar.assign(tf.add(tf.mul(runningVar, 0.9), tf.mul(variance, 0.1)));
+      });
+    return batchNormTrainingOp(update)(x, gamma, beta) as tf.Tensor4D;
   }
   // Broadcasts [C] statistics instead of tfjs' batchNorm, whose gradient tiles them to the activation's size.
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, 1e-5)));
-  return tf.add(tf.mul(tf.sub(x, mean), scale), beta) as tf.Tensor4D;
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(runningVar, 1e-5)));
+  return tf.add(tf.mul(tf.sub(x, runningMean), scale), beta) as tf.Tensor4D;
+}
+
+/**
+ * Training-mode batch norm with the batch's moments over [B, H, W] and its gradient written out
+ * (tf.customGrad): autodiff through tf.moments fills a ones array of the activation's size in JavaScript per
+ * Mean gradient and runs three times the kernels. `update` receives the moments (running statistics).
+ */
+function batchNormTrainingOp(update: (mean: tf.Tensor, variance: tf.Tensor) => void): NormOp {
+  return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.mean(x, [0, 1, 2]);
+    const xc = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(xc), [0, 1, 2]);
+    update(mean, variance);
+    const rstd = tf.rsqrt(tf.add(variance, 1e-5));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, gamma]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const count = xh.size / (g.shape[0] as number);
+        const dbeta = tf.sum(dy, [0, 1, 2]);
+        const dgamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+        // dx = g * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), means over [B, H, W].
+        const dx = tf.mul(
+          tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xh, tf.div(dgamma, count))),
+          tf.mul(g, r),
+        );
+        return [dx, dgamma, dbeta];
+      },
+    };
+  }) as unknown as NormOp;
 }
 
 /** Sinusoidal position encodings [length, dim] (MASTER's decoder and 2-D feature map). */

@@ -1,6 +1,7 @@
 // AdamW with decoupled weight decay and global-norm gradient clipping, and the warm-up + decay learning-rate
 // schedule; its moments are named tensors so a checkpoint can save and restore them exactly.
 import * as tf from "@tensorflow/tfjs";
+import { ADAM_KERNEL } from "./backend/fused-adam.ts";
 import type { ParameterStore } from "./nn.ts";
 
 export interface OptimizerSettings {
@@ -37,6 +38,8 @@ export function learningRate(step: number, total: number, peak: number, schedule
 export class AdamW {
   /** Completed steps (bias correction uses it). */
   step = 0;
+  /** Use the backend's fused Adam kernel when it has one (false: tfjs element-wise ops, for tests). */
+  fused = true;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
@@ -71,15 +74,30 @@ export class AdamW {
     const c1 = 1 - s.beta1 ** this.step;
     const c2 = 1 - s.beta2 ** this.step;
     const decay = s.name === "adamw" ? s.weight_decay : 0;
+    // On the native backend one fused kernel per variable does Adam's moments and step (tfjs' arithmetic, ours
+    // too); decoupled decay pre-scales the value: p (1 - lr wd) - lr adam(g) = p - lr (adam(g) + wd p).
+    const fused = this.fused && tf.getKernel(ADAM_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       for (const { name, p, g } of entries) {
         const m = this.m.get(name) as tf.Variable;
         const v = this.v.get(name) as tf.Variable;
         const gs = scale === 1 ? g : tf.mul(g, scale);
+        const decays = decay > 0 && this.params.decayed.has(name);
+        if (fused) {
+          const value = decays ? tf.mul(p, 1 - lr * decay) : p;
+          const attrs = { learningRate: lr, beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, c1, c2 };
+          const [next, nextM, nextV] = tf
+            .engine()
+            .runKernel(ADAM_KERNEL, { value, gradient: gs, m, v }, attrs) as unknown as tf.Tensor[];
+          m.assign(nextM as tf.Tensor);
+          v.assign(nextV as tf.Tensor);
+          p.assign(next as tf.Tensor);
+          continue;
+        }
         m.assign(tf.add(tf.mul(m, s.beta1), tf.mul(gs, 1 - s.beta1)));
         v.assign(tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(gs), 1 - s.beta2)));
         let update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), s.epsilon));
-        if (decay > 0 && this.params.decayed.has(name)) update = tf.add(update, tf.mul(p, decay));
+        if (decays) update = tf.add(update, tf.mul(p, decay));
         p.assign(tf.sub(p, tf.mul(update, lr)));
       }
     });

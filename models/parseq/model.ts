@@ -40,6 +40,8 @@ export class ParseqModel implements SequenceModel {
   readonly params: ParameterStore;
   readonly tokenizer: Tokenizer;
   private readonly grid: { rows: number; cols: number };
+  /** Runs the K permutations of a one-layer decoder as one stacked pass (false: one pass each, for tests). */
+  stackPermutations = true;
 
   constructor(
     readonly settings: ParseqSettings,
@@ -139,17 +141,18 @@ export class ParseqModel implements SequenceModel {
     const p = this.params;
     const s = this.settings;
     const d = s.embed_dim;
-    const [n, l] = tokens.shape;
-    const embedded = tf.mul(embed(p.get("dec.embed") as tf.Tensor2D, tokens), Math.sqrt(d)) as tf.Tensor3D;
-    // BOS carries no position (parseq's null context); characters get the position queries.
-    const bos = tf.slice(embedded, [0, 0, 0], [n, 1, d]);
-    let content: tf.Tensor3D = bos as tf.Tensor3D;
+    const l = tokens.shape[1];
+    // BOS carries no position (parseq's null context); character t gets position query t-1. The positions are
+    // shifted down one row in [L, D] and broadcast over the batch: slicing and concatenating [B, L, D] activations
+    // costs far more than the attention itself (their gradients are element-by-element Slice/SplitV kernels).
+    const embedded = tf.mul(embed(p.get("dec.embed") as tf.Tensor2D, tokens), Math.sqrt(d));
+    let content = embedded as tf.Tensor3D;
     if (l > 1) {
-      const chars = tf.add(
-        tf.slice(embedded, [0, 1, 0], [n, l - 1, d]),
-        tf.slice(p.get("dec.pos"), [0, 0], [l - 1, d]),
-      );
-      content = tf.concat([bos, chars], 1) as tf.Tensor3D;
+      const shifted = tf.pad(tf.slice(p.get("dec.pos"), [0, 0], [l - 1, d]), [
+        [1, 0],
+        [0, 0],
+      ]);
+      content = tf.add(embedded, shifted) as tf.Tensor3D;
     }
     content = dropout(content, s.dropout, ctx) as tf.Tensor3D;
     let q = dropout(query, s.dropout, ctx) as tf.Tensor3D;
@@ -205,13 +208,19 @@ export class ParseqModel implements SequenceModel {
     return x as tf.Tensor3D;
   }
 
-  private positionQueries(n: number, from: number, count: number): tf.Tensor3D {
+  /**
+   * Position queries `from..from+count-1` [B, count, D], repeated `repeats` times along the query axis
+   * ([B, repeats * count, D]); broadcast rather than tiled, so the gradient is one sum rather than B slices.
+   */
+  private positionQueries(n: number, from: number, count: number, repeats = 1): tf.Tensor3D {
     const d = this.settings.embed_dim;
-    return tf.tile(tf.reshape(tf.slice(this.params.get("dec.pos"), [from, 0], [count, d]), [1, count, d]), [
-      n,
+    let pos: tf.Tensor = tf.reshape(tf.slice(this.params.get("dec.pos"), [from, 0], [count, d]), [
       1,
-      1,
-    ]) as tf.Tensor3D;
+      count,
+      d,
+    ]);
+    if (repeats > 1) pos = tf.reshape(tf.broadcastTo(pos, [repeats, count, d]), [1, repeats * count, d]);
+    return tf.broadcastTo(pos, [n, repeats * count, d]) as tf.Tensor3D;
   }
 
   /**
@@ -243,33 +252,57 @@ export class ParseqModel implements SequenceModel {
     }
     const memory = this.encode(images, ctx);
     const memoryKV = this.memoryKeyValues(memory);
-    const tokens = tf.tensor2d(inIds, [n, length - 1], "int32");
-    const targets = tf.tensor1d(outIds, "int32");
-    const paddingMask = tf.tensor4d(padding, [n, 1, 1, length - 1]);
+    const t = length - 1;
+    const tokens = tf.tensor2d(inIds, [n, t], "int32");
+    const paddingMask = tf.tensor4d(padding, [n, 1, 1, t]);
     const perms = trainingPermutations(length - 2, this.settings, options.seed);
+    // The query stream's positions are independent of one another (they attend to the content and the memory
+    // only), so with one decoder layer, whose content stream is never updated, the K orders run as one pass of
+    // K * T queries with the K query masks stacked: the content stream, its keys and values are built once.
+    // Deeper decoders update the content under each order's content mask, so each order runs on its own.
+    const groups =
+      this.settings.decoder.depth === 1 && this.stackPermutations ? [perms] : perms.map((p) => [p]);
     let total: tf.Scalar = tf.scalar(0);
     let count = 0;
-    perms.forEach((perm, k) => {
-      const { contentMask, queryMask } = permutationMasks(perm);
+    let first = 0;
+    for (const group of groups) {
+      const k = group.length;
+      const queryMask = new Float32Array(k * t * t);
+      const contentMask = new Float32Array(k * t * t);
+      const targets = new Int32Array(n * k * t);
+      const weights = new Float32Array(n * k * t);
+      group.forEach((perm, j) => {
+        const masks = permutationMasks(perm);
+        queryMask.set(masks.queryMask, j * t * t);
+        contentMask.set(masks.contentMask, j * t * t);
+        // EOS is predicted only under the forward and mirrored orders (the first two).
+        const w = first + j < 2 ? weightsAll : weightsNoEos;
+        for (let b = 0; b < n; b++) {
+          targets.set(outIds.subarray(b * t, (b + 1) * t), (b * k + j) * t);
+          weights.set(w.subarray(b * t, (b + 1) * t), (b * k + j) * t);
+        }
+      });
+      first += k;
       const out = this.decodeStreams(
         tokens,
-        this.positionQueries(n, 0, length - 1),
+        this.positionQueries(n, 0, t, k),
         memoryKV,
-        tf.tensor2d(queryMask, [length - 1, length - 1]),
-        tf.tensor2d(contentMask, [length - 1, length - 1]),
+        tf.tensor2d(queryMask, [k * t, t]),
+        k === 1 ? tf.tensor2d(contentMask, [t, t]) : undefined,
         paddingMask,
         ctx,
       );
-      const logits = tf.reshape(linear(this.params, "head", out), [
-        n * (length - 1),
-        tok.classes,
-      ]) as tf.Tensor2D;
-      const w = k < 2 ? weightsAll : weightsNoEos;
-      const tokensCounted = w.reduce((a, b) => a + b, 0);
-      const ce = smoothedCrossEntropy(logits, targets, tf.tensor1d(w), options.labelSmoothing);
-      total = tf.add(total, tf.mul(ce, tokensCounted));
-      count += tokensCounted;
-    });
+      const logits = tf.reshape(linear(this.params, "head", out), [n * k * t, tok.classes]) as tf.Tensor2D;
+      const counted = weights.reduce((a, b) => a + b, 0);
+      const ce = smoothedCrossEntropy(
+        logits,
+        tf.tensor1d(targets, "int32"),
+        tf.tensor1d(weights),
+        options.labelSmoothing,
+      );
+      total = tf.add(total, tf.mul(ce, counted));
+      count += counted;
+    }
     return tf.div(total, Math.max(count, 1)) as tf.Scalar;
   }
 

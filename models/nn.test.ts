@@ -1,0 +1,98 @@
+// The layers whose gradients nn.ts writes out by hand (layer norm, training batch norm, GELU) match tfjs autodiff
+// of their plain formulas, in value and gradient; dropout masks are seeded and keep the expected fraction.
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { chooseBackend } from "./backend/index.ts";
+import {
+  batchNorm,
+  defineBatchNorm,
+  defineLayerNorm,
+  dropoutMask,
+  gelu,
+  layerNorm,
+  ParameterStore,
+} from "./nn.ts";
+
+beforeAll(async () => {
+  await chooseBackend({ log: () => {} });
+});
+
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+}
+
+/** Value and gradients (x and the given parameters) of sum(f(x) * w), for a fixed random w. */
+function valueAndGrads(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, vars: tf.Variable[]) {
+  const w = tf.randomNormal(x.shape, 0, 1, "float32", 11);
+  const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(f(xx), w)))(x);
+  const { grads } = vars.length
+    ? tf.variableGrads(() => tf.sum(tf.mul(f(x), w)) as tf.Scalar, vars)
+    : { grads: {} as tf.NamedTensorMap };
+  return { y: f(x), gx, grads: vars.map((v) => grads[v.name] as tf.Tensor) };
+}
+
+describe("nn layers with written-out gradients", () => {
+  it("layer norm equals the autodiff of its formula", () => {
+    const p = new ParameterStore(1);
+    defineLayerNorm(p, "ln", 16);
+    p.get("ln.g").assign(tf.randomNormal([16], 1, 0.3, "float32", 2));
+    p.get("ln.b").assign(tf.randomNormal([16], 0, 0.3, "float32", 3));
+    const x = tf.randomNormal([3, 5, 16], 0.5, 2, "float32", 4);
+    const reference = (xx: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, -1, true);
+      const normed = tf.mul(tf.sub(xx, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+      return tf.add(tf.mul(normed, p.get("ln.g")), p.get("ln.b"));
+    };
+    const vars = [p.get("ln.g"), p.get("ln.b")];
+    const a = valueAndGrads((xx) => layerNorm(p, "ln", xx), x, vars);
+    const b = valueAndGrads(reference, x, vars);
+    expect(maxDiff(a.y, b.y)).toBeLessThan(1e-5);
+    expect(maxDiff(a.gx, b.gx)).toBeLessThan(1e-4);
+    for (const [i, g] of a.grads.entries()) expect(maxDiff(g, b.grads[i] as tf.Tensor)).toBeLessThan(1e-4);
+  });
+
+  it("training batch norm equals the autodiff of its formula and moves the running statistics", () => {
+    const p = new ParameterStore(1);
+    defineBatchNorm(p, "bn", 8);
+    p.get("bn.g").assign(tf.randomNormal([8], 1, 0.3, "float32", 2));
+    p.get("bn.b").assign(tf.randomNormal([8], 0, 0.3, "float32", 3));
+    const x = tf.randomNormal([4, 3, 5, 8], 1, 2, "float32", 4) as tf.Tensor4D;
+    const reference = (xx: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+      const scale = tf.mul(p.get("bn.g"), tf.rsqrt(tf.add(variance, 1e-5)));
+      return tf.add(tf.mul(tf.sub(xx, mean), scale), p.get("bn.b"));
+    };
+    const vars = [p.get("bn.g"), p.get("bn.b")];
+    const a = valueAndGrads((xx) => batchNorm(p, "bn", xx as tf.Tensor4D, { training: true }), x, vars);
+    const b = valueAndGrads(reference, x, vars);
+    expect(maxDiff(a.y, b.y)).toBeLessThan(1e-5);
+    expect(maxDiff(a.gx, b.gx)).toBeLessThan(1e-4);
+    for (const [i, g] of a.grads.entries()) expect(maxDiff(g, b.grads[i] as tf.Tensor)).toBeLessThan(1e-4);
+    const mean = tf.mean(x, [0, 1, 2]);
+    // Three forward passes above each moved the running mean by 0.1 of the way.
+    const expected = tf.mul(mean, 1 - 0.9 ** 3);
+    expect(maxDiff(p.get("bn.mean"), expected)).toBeLessThan(1e-5);
+  });
+
+  it("GELU equals the autodiff of its formula", () => {
+    const x = tf.randomNormal([1000], 0, 3, "float32", 5);
+    const reference = (xx: tf.Tensor) => {
+      const inner = tf.mul(tf.add(xx, tf.mul(tf.mul(tf.mul(xx, xx), xx), 0.044715)), Math.sqrt(2 / Math.PI));
+      return tf.mul(tf.mul(xx, 0.5), tf.add(tf.tanh(inner), 1));
+    };
+    const a = valueAndGrads(gelu, x, []);
+    const b = valueAndGrads(reference, x, []);
+    expect(maxDiff(a.y, b.y)).toBeLessThan(1e-5);
+    expect(maxDiff(a.gx, b.gx)).toBeLessThan(1e-5);
+  });
+
+  it("dropout masks are seeded and drop about the rate", () => {
+    const a = dropoutMask([100, 100], 0.1, 7).dataSync();
+    const b = dropoutMask([100, 100], 0.1, 7).dataSync();
+    expect(Array.from(a)).toEqual(Array.from(b));
+    const dropped = a.filter((v) => v === 0).length / a.length;
+    expect(dropped).toBeGreaterThan(0.09);
+    expect(dropped).toBeLessThan(0.11);
+    expect(a.find((v) => v !== 0)).toBeCloseTo(1 / 0.9, 6);
+  });
+});
