@@ -1,12 +1,15 @@
 // The publish stage program: reads scores.json and the config, publishes to the local registry or the Hub,
 // writes its report, fails on a malformed scores.json, and never lets HF_TOKEN into its output.
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { dirManifestBytes, hashPath } from "../pipeline/hash.ts";
+import { updateLockFile } from "../pipeline/lockfile.ts";
 import { type FakeHub, startFakeHub } from "../pipeline/registry/fake-hub-server.ts";
 import { modelScores, scoresFile, tempDir, writeModelDir } from "../pipeline/registry/model-fixture.ts";
+import { ObjectCache } from "../pipeline/storage/cache.ts";
 import { main } from "./publish.ts";
 
 const repoRoot = resolve(import.meta.dirname, "..");
@@ -70,6 +73,40 @@ describe("stage publish", () => {
     expect(JSON.parse(readFileSync("out/p.json", "utf8")).models[0].action).toBe("worse-than-published");
     expect(await main(["--force"], {})).toBe(0);
     expect(existsSync("registry/parseq-tiny/v2/model.json")).toBe(true);
+  });
+
+  it("pushes the trained models' cached data to the DVC remote (publish.push_data), or says there is none", async () => {
+    expect(await main([], {})).toBe(0);
+    expect(stderr.join("")).toContain("no DVC remote configured");
+    writeFileSync(
+      "dvc.yaml",
+      "stages:\n  train:\n    foreach: [parseq]\n    do:\n      cmd: echo\n      outs: [trained/parseq-tiny]\n",
+    );
+    mkdirSync(".dvc");
+    writeFileSync(
+      ".dvc/config",
+      `[core]\n    remote = store\n['remote "store"']\n    url = ${join(dir, "remote")}\n`,
+    );
+    const model = join(dir, "trained/parseq-tiny");
+    const hash = await hashPath(model);
+    if (!hash.isDir) throw new Error("expected a directory");
+    new ObjectCache(dir).addDirectory(model, hash.md5, hash.entries(), dirManifestBytes(hash.entries()));
+    const out = {
+      path: "trained/parseq-tiny",
+      hash: "md5" as const,
+      md5: hash.md5,
+      size: hash.size,
+      nfiles: hash.nfiles,
+    };
+    updateLockFile("dvc.lock", "train@parseq", { cmd: "echo", outs: [out] }, ["train@parseq"]);
+    expect(await main(["--force"], {})).toBe(0);
+    expect(stderr.join("")).toContain(
+      `pushed the models' data to DVC remote 'store' (${hash.nfiles + 1} object(s) sent)`,
+    );
+    expect(existsSync(join(dir, "remote", "files", "md5", hash.md5.slice(0, 2), hash.md5.slice(2)))).toBe(
+      true,
+    );
+    expect(JSON.parse(readFileSync("data/stats/publish.json", "utf8")).dvc_push).toBe("pushed to store");
   });
 
   it("fails with the problems of a malformed scores.json and when scores.json is missing", async () => {

@@ -6,7 +6,9 @@ import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { createRegistry, parseScoresFile, publishModels } from "../pipeline/registry/index.ts";
 import { redactSecrets } from "../pipeline/registry/registry.ts";
-import { loadPipelineConfig } from "./config.ts";
+import { loadDvcConfig } from "../pipeline/storage/dvc-config.ts";
+import { push } from "../pipeline/storage/sync.ts";
+import { loadPipelineConfig, type PublishConfig } from "./config.ts";
 
 const USAGE =
   "usage: ocrflow stage publish [scores.json] [--report data/stats/publish.json] [--force] [--dry-run]\n" +
@@ -24,6 +26,29 @@ function gitRevision(env: NodeJS.ProcessEnv): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * `publish.push_data`: pushes the trained models (the train stages' cached outs in dvc.lock) to the DVC
+ * remote, so `dvc pull` / `ocrflow pull` elsewhere gets exactly what was published. With no remote
+ * configured it says so and goes on: the embedded default keeps everything local.
+ */
+async function pushModelData(settings: PublishConfig, say: (line: string) => void): Promise<string> {
+  if (!settings.push_data) return "off";
+  const root = process.cwd();
+  const dvcConfig = loadDvcConfig(root);
+  const remote = settings.dvc_remote ?? dvcConfig.defaultRemote;
+  if (!remote) {
+    say(
+      "publish: no DVC remote configured (ocrflow remote add -d NAME URL): model data stays in the local cache",
+    );
+    return "no remote";
+  }
+  const result = await push({ root, targets: ["train"], remote });
+  const sent = result.reports.reduce((n, r) => n + r.transferred, 0);
+  say(`publish: pushed the models' data to DVC remote '${remote}' (${sent} object(s) sent)`);
+  if (!result.ok) throw new Error(`pushing the models' data to DVC remote '${remote}' did not complete`);
+  return `pushed to ${remote}`;
 }
 
 export async function main(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -77,6 +102,10 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
       published: outcomes.filter((o) => o.action === "published").length,
       models: outcomes,
     };
+    const pushed = values["dry-run"]
+      ? "dry run"
+      : await pushModelData(config.publish, (line) => say(process.stderr, line));
+    Object.assign(report, { dvc_push: pushed });
     mkdirSync(dirname(values.report), { recursive: true });
     const tmp = `${values.report}.tmp-${process.pid}`;
     writeFileSync(tmp, redactSecrets(`${JSON.stringify(report, null, 2)}\n`, [env.HF_TOKEN?.trim()]));
