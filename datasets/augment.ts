@@ -283,7 +283,7 @@ export function compose(
         b += (t.sinX[x] as number) * (t.cosY[y] as number) + (t.cosX[x] as number) * (t.sinY[y] as number);
       }
       const a = data[row + x] as number;
-      out[row + x] = b + (inkLevel - b) * (a < 1 ? a : 1);
+      out[row + x] = b + (inkLevel - b) * Math.min(a, 1);
     }
   }
   return out;
@@ -413,7 +413,7 @@ export function toGrey(pixels: Float32Array, w: number, h: number): GreyImage {
   const data = new Uint8Array(w * h);
   for (let i = 0; i < pixels.length; i++) {
     const v = Math.round(pixels[i] as number);
-    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    data[i] = v < 0 ? 0 : Math.min(v, 255);
   }
   return { width: w, height: h, data };
 }

@@ -1,6 +1,6 @@
 // Stage `convert`: per split, the labels as doctr JSON ({"image name": "text"}) and/or `file,text` CSV, each
 // checked to read back exactly; optionally every image as PNG. Writes stats.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { createCanvas, ImageData } from "@napi-rs/canvas";

@@ -1,6 +1,6 @@
 // `ocrflow stage preview`: a PNG contact sheet of samples with their labels from a dataset folder or a split
 // index (data/splits/train.jsonl), so a person can look at the data.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { contactSheet } from "../datasets/preview.ts";
 import { Random } from "../datasets/random.ts";
