@@ -80,4 +80,26 @@ describe("train", () => {
     straight.model.dispose();
     resumed.model.dispose();
   });
+
+  it("with the metric tied (exact match 0), the best checkpoint is the epoch with the lowest val loss", async () => {
+    const model = createModel(MINI.master, [...TOY_CHARS], 3);
+    const data = new InMemoryTrainingData(toy(64, 1), toy(16, 2), 5);
+    const settings = toySettings({
+      epochs: 3,
+      max_steps_per_epoch: 2,
+      optimizer: { ...toySettings().optimizer, lr: 1e-4 },
+    });
+    const result = await train({
+      model,
+      data,
+      settings,
+      checkpointDir: join(dir, "tie"),
+      fingerprint: "tie",
+    });
+    model.dispose();
+    const exact = result.history.map((h) => h.val_exact_match);
+    expect(exact.every((e) => e === exact[0])).toBe(true);
+    expect(result.best?.val_loss).toBe(Math.min(...result.history.map((h) => h.val_loss)));
+    expect(result.best?.epoch).not.toBe(1);
+  });
 });

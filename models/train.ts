@@ -297,17 +297,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const metric = settings.early_stopping.metric;
       const improved =
         !state.best || score(record, metric) > score(state.best, metric) + settings.early_stopping.min_delta;
-      if (improved) {
+      // A tie on the metric (exact match stuck at 0 early on) keeps the epoch with the lower validation loss as
+      // the best weights, without resetting the early-stopping count: otherwise epoch 1 stays "best" for ever.
+      const tie =
+        !improved &&
+        state.best !== null &&
+        score(record, metric) === score(state.best, metric) &&
+        record.val_loss < state.best.val_loss;
+      if (improved || tie) {
         state.best = record;
-        state.badEpochs = 0;
         await saveCheckpoint(bestDir, model.params.named(), { epoch: record.epoch });
-      } else {
-        state.badEpochs++;
       }
+      if (improved) state.badEpochs = 0;
+      else state.badEpochs++;
       log.text(
         `epoch ${record.epoch}: train loss ${record.train_loss.toFixed(4)}, val loss ${record.val_loss.toFixed(4)}, ` +
           `val exact match ${record.val_exact_match.toFixed(4)}, val CER ${record.val_cer.toFixed(4)}` +
-          `${improved ? " (best)" : ""}, ${record.images_per_second.toFixed(1)} img/s`,
+          `${improved ? " (best)" : tie ? " (best: same metric, lower val loss)" : ""}, ${record.images_per_second.toFixed(1)} img/s`,
       );
       state.epoch++;
       state.stepInEpoch = 0;
