@@ -143,6 +143,8 @@ export async function main(args: string[]): Promise<number> {
         ...settings,
         backend: backend.id,
         command: `ocrflow stage train ${args.join(" ")}`,
+        // Lets the report draw this model's own curves (runs/<run_id>/metrics.jsonl), not the newest run's.
+        run_id: tracker.runId,
         profile: config.profile,
       },
       dataset,
