@@ -79,7 +79,8 @@ export function describeModel(
 /* ---------------------------------------------------------------------------------------------- */
 /* Benchmark registration: the shipped sizes at 32x128, max 32 characters, a ~170-character charset. */
 
-const BENCH_CHARS = [
+/** The charset the benchmarks and the step profiler use (the config's default charset). */
+export const BENCH_CHARS = [
   ..."АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюяABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;!?-–—()[]\"'«»/\\%№#&+=*@$€₽_",
 ];
 
@@ -134,7 +135,7 @@ export function defaultDescription(architecture: ArchitectureName, size: "tiny" 
 }
 
 /** Random words over the charset, lengths 1..24: a realistic decoder length for benchmarks. */
-function randomLabels(batch: number, seed: number): string[] {
+export function randomLabels(batch: number, seed: number): string[] {
   let state = seed;
   const next = () => {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;

@@ -2,26 +2,10 @@
 // characters): wall and CPU ms per step, images/s, and the kernels of one step by time and count.
 // Run: OCRFLOW_BACKEND=native npx tsx models/profile-step.ts [parseq|master] [batch] [steps] [--kernels]
 import * as tf from "@tensorflow/tfjs";
-import { createModel, defaultDescription } from "./architectures.ts";
+import { BENCH_CHARS, createModel, defaultDescription, randomLabels } from "./architectures.ts";
 import { chooseBackend } from "./backend/index.ts";
 import { SeedSequence } from "./nn.ts";
 import { AdamW } from "./optimizer.ts";
-
-const CHARS = [
-  ..."АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюяABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;!?-–—()[]\"'«»/\\%№#&+=*@$€₽_",
-];
-
-function labels(batch: number, seed: number): string[] {
-  let state = seed;
-  const next = () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state / 4294967296;
-  };
-  return Array.from({ length: batch }, () => {
-    const len = 1 + Math.floor(next() * 24);
-    return Array.from({ length: len }, () => CHARS[Math.floor(next() * CHARS.length)]).join("");
-  });
-}
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 
@@ -31,7 +15,7 @@ async function main() {
   const batch = Number(args[1] ?? 32);
   const steps = Number(args[2] ?? 8);
   await chooseBackend();
-  const model = createModel(defaultDescription(arch, "tiny"), CHARS);
+  const model = createModel(defaultDescription(arch, "tiny"), BENCH_CHARS);
   const optimizer = new AdamW(
     model.params,
     { name: "adamw", lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weight_decay: 0.05 },
@@ -42,7 +26,7 @@ async function main() {
   let step = 0;
   const times = { grads: 0, apply: 0 };
   const run = () => {
-    const texts = labels(batch, 7 + step);
+    const texts = randomLabels(batch, 7 + step);
     const seed = step++;
     const t0 = performance.now();
     const { value, grads } = tf.variableGrads(
