@@ -26,6 +26,8 @@ export interface GenerationPlan {
   charset: string[];
   text: PipelineConfig["generate"]["text"];
   minLength: number;
+  /** Longest label, at most input.max_label_length. */
+  maxLength: number;
   synthesis: SynthesisSettings;
 }
 
@@ -40,6 +42,7 @@ export function planGeneration(config: PipelineConfig, faces: CoveredFace[]): Ge
     charset: [...buildCharset(config.charset).chars],
     text: g.text,
     minLength: g.min_label_length,
+    maxLength: Math.min(g.max_label_length ?? config.input.max_label_length, config.input.max_label_length),
     synthesis: { input: config.input, size: g.fonts.size, augment: g.augment },
   };
 }
@@ -75,7 +78,7 @@ export class ShardGenerator {
       text: plan.text,
       charset: this.charset,
       minLength: plan.minLength,
-      maxLength: plan.synthesis.input.max_label_length,
+      maxLength: plan.maxLength,
     });
     const styles = [...new Set(plan.faces.map((f) => f.style))].sort();
     this.byStyle = styles.map((s) => plan.faces.filter((f) => f.style === s));

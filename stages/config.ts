@@ -78,6 +78,8 @@ export interface GenerateConfig {
   lines_per_font: number;
   preview: number;
   min_label_length: number;
+  /** null = input.max_label_length; never longer than that. */
+  max_label_length: number | null;
   fonts: {
     /** Empty = every installed face covering the charset. */
     families: string[];
