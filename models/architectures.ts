@@ -93,6 +93,7 @@ export const DEFAULT_SIZES = {
       encoder: { depth: 3, heads: 4, mlp_ratio: 3 },
       decoder: { depth: 1, heads: 4, mlp_ratio: 3 },
       dropout: 0.1,
+      ctc_weight: 0.5,
     },
     base: {
       patch: { height: 4, width: 8 },
@@ -108,6 +109,7 @@ export const DEFAULT_SIZES = {
       d_model: 128,
       decoder: { depth: 2, heads: 4, ff_dim: 384 },
       dropout: 0.1,
+      ctc_weight: 0.5,
     },
     base: {
       encoder: { channels: [64, 128, 256, 512], blocks: [1, 2, 5, 3], gc: { ratio: 0.0625, heads: 8 } },

@@ -138,6 +138,8 @@ export interface ParseqSizeConfig {
   encoder: TransformerStack & { mlp_ratio: number };
   decoder: TransformerStack & { mlp_ratio: number };
   dropout: number;
+  /** Weight of the auxiliary CTC loss on the encoder's columns (training only); 0 or absent = off. */
+  ctc_weight?: number;
 }
 
 export interface ParseqConfig {
@@ -157,6 +159,8 @@ export interface MasterSizeConfig {
   d_model: number;
   decoder: TransformerStack & { ff_dim: number };
   dropout: number;
+  /** Weight of the auxiliary CTC loss on the encoder's columns (training only); 0 or absent = off. */
+  ctc_weight?: number;
 }
 
 export interface MasterConfig {

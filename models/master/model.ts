@@ -3,6 +3,7 @@
 // decoding autoregressively (with cached keys and values at inference).
 import * as tf from "@tensorflow/tfjs";
 import type { MasterSizeConfig } from "../../stages/config.ts";
+import { columnCtcLoss } from "../ctc.ts";
 import {
   attention,
   batchNorm,
@@ -40,6 +41,7 @@ export class MasterModel implements SequenceModel {
   private readonly positions: tf.Tensor2D;
   private readonly textPositions: tf.Tensor2D;
   private readonly featureLength: number;
+  private readonly grid: { rows: number; cols: number };
 
   constructor(
     readonly settings: MasterSettings,
@@ -99,6 +101,8 @@ export class MasterModel implements SequenceModel {
     }
     defineLayerNorm(p, "dec.norm", d);
     defineLinear(p, "head", d, this.tokenizer.classes);
+    if (s.ctc_weight) defineLinear(p, "ctc", d, this.tokenizer.classes);
+    this.grid = { rows: h, cols: w };
   }
 
   describe(): Record<string, unknown> {
@@ -233,12 +237,16 @@ export class MasterModel implements SequenceModel {
       options.ctx,
     );
     const logits = tf.reshape(linear(this.params, "head", out), [n * l, tok.classes]) as tf.Tensor2D;
-    return smoothedCrossEntropy(
+    const ce = smoothedCrossEntropy(
       logits,
       tf.tensor1d(outIds, "int32"),
       tf.tensor1d(weights),
       options.labelSmoothing,
     );
+    const w = this.settings.ctc_weight ?? 0;
+    if (!w || !options.ctx.training) return ce;
+    const aux = columnCtcLoss(this.params, "ctc", memory, this.grid, labels, tok);
+    return tf.add(ce, tf.mul(aux, w)) as tf.Scalar;
   }
 
   /** Greedy autoregressive decoding, one position per step with cached self-attention keys and values. */

@@ -3,6 +3,7 @@
 // or non-autoregressive decoding. The training loop is models/train.ts; this file is the network alone.
 import * as tf from "@tensorflow/tfjs";
 import type { ParseqConfig, ParseqSizeConfig } from "../../stages/config.ts";
+import { columnCtcLoss } from "../ctc.ts";
 import {
   attention,
   defineAttention,
@@ -82,6 +83,7 @@ export class ParseqModel implements SequenceModel {
     }
     defineLayerNorm(p, "dec.norm", d);
     defineLinear(p, "head", d, this.tokenizer.classes);
+    if (s.ctc_weight) defineLinear(p, "ctc", d, this.tokenizer.classes);
   }
 
   describe(): Record<string, unknown> {
@@ -303,7 +305,11 @@ export class ParseqModel implements SequenceModel {
       total = tf.add(total, tf.mul(ce, counted));
       count += counted;
     }
-    return tf.div(total, Math.max(count, 1)) as tf.Scalar;
+    const ce = tf.div(total, Math.max(count, 1)) as tf.Scalar;
+    const w = this.settings.ctc_weight ?? 0;
+    if (!w || !ctx.training) return ce;
+    const aux = columnCtcLoss(this.params, "ctc", memory, this.grid, labels, tok);
+    return tf.add(ce, tf.mul(aux, w)) as tf.Scalar;
   }
 
   /** Class probabilities [B, maxLength + 1, classes]. */
