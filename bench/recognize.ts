@@ -1,49 +1,120 @@
-// Recognition benchmark: lines/s (batched, after one warm-up batch) and exact match / CER of a model directory on
-// a split file, e.g. a held-out set rendered with fonts excluded from training.
-//   npx tsx bench/recognize.ts --model models/pretrained/parseq-tiny --data data/splits/test.jsonl [--limit 512] [--batch 64]
+// Recognition benchmark: lines/s (batched, after one warm-up batch) and exact match / CER of model directories,
+// either on a split file or on a held-out synthetic set rendered here with the font families that training left
+// out (generate.fonts.exclude of the config and profile the models were trained with).
+//   npx tsx bench/recognize.ts --model models/pretrained/parseq-tiny --model models/pretrained/master-tiny \
+//     --heldout 1000 [--profile pretrained] [--batch 64] [--json]
+//   npx tsx bench/recognize.ts --model DIR --data data/splits/test.jsonl [--limit 512]
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { generateDataset } from "../datasets/generate.ts";
+import type { DatasetSample } from "../datasets/shards.ts";
 import { ShardReader } from "../datasets/shards.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { readSplit } from "../models/data.ts";
 import { loadModelDirectory } from "../models/io.ts";
 import { ScoreAccumulator } from "../models/metrics.ts";
 import { asRecognizer } from "../models/recognizer.ts";
+import { loadPipelineConfig } from "../stages/config.ts";
 
 const { values } = parseArgs({
   options: {
-    model: { type: "string" },
-    data: { type: "string", default: "data/splits/test.jsonl" },
+    model: { type: "string", multiple: true },
+    data: { type: "string" },
+    heldout: { type: "string" },
+    profile: { type: "string" },
+    seed: { type: "string", default: "424242" },
     limit: { type: "string", default: "512" },
     batch: { type: "string", default: "64" },
     backend: { type: "string" },
+    json: { type: "boolean", default: false },
   },
 });
-if (!values.model) throw new Error("--model DIR is required");
-const choice = await chooseBackend({ force: values.backend });
-const { model, config } = loadModelDirectory(values.model);
+if (!values.model?.length) throw new Error("--model DIR is required (repeatable)");
+const choice = await chooseBackend({ force: values.backend, log: () => {} });
 const batch = Number(values.batch);
-const samples = readSplit(values.data, Number(values.limit));
+
+/** Renders the held-out set: the excluded families only, another seed than training's. */
+async function heldOutSet(
+  count: number,
+): Promise<{ samples: DatasetSample[]; families: string[]; dir: string }> {
+  const config = loadPipelineConfig({
+    env: {},
+    ...(values.profile !== undefined ? { profile: values.profile } : {}),
+  });
+  const families = config.generate.fonts.exclude;
+  if (families.length === 0)
+    throw new Error(
+      "generate.fonts.exclude is empty in pipeline.config.yaml: no font family was held out of training",
+    );
+  config.generate.count = count;
+  config.generate.seed = Number(values.seed);
+  config.generate.shard_size = Math.max(1, Math.ceil(count / 4));
+  config.generate.lines_per_font = Math.min(config.generate.lines_per_font, 16);
+  config.generate.preview = 0;
+  config.generate.fonts.families = families;
+  config.generate.fonts.exclude = [];
+  const dir = mkdtempSync(join(tmpdir(), "ocrflow-heldout-"));
+  const out = join(dir, "generated");
+  await generateDataset({ config, outDir: out });
+  const samples: DatasetSample[] = [];
+  for (const file of readdirSync(out)
+    .filter((f) => f.endsWith(".jsonl"))
+    .sort()) {
+    const shard = join(out, file.replace(/\.jsonl$/, ".bin"));
+    for (const line of readFileSync(join(out, file), "utf8").split("\n"))
+      if (line.trim()) samples.push({ ...(JSON.parse(line) as DatasetSample), shard });
+  }
+  return { samples, families, dir };
+}
+
+let cleanup: string | undefined;
+let set = "split";
+let samples: DatasetSample[];
+if (values.heldout !== undefined) {
+  const held = await heldOutSet(Number(values.heldout));
+  samples = held.samples;
+  cleanup = held.dir;
+  set = `held-out fonts (${held.families.join(", ")}), seed ${values.seed}`;
+} else {
+  const file = values.data ?? "data/splits/test.jsonl";
+  samples = readSplit(file, Number(values.limit));
+  set = file;
+}
 const reader = new ShardReader();
 const images = samples.map((s) => reader.read(s));
 reader.close();
-const recognizer = asRecognizer(model, batch);
-await recognizer.recognize(images.slice(0, batch)); // warm-up
-const t0 = performance.now();
-const results = await recognizer.recognize(images);
-const seconds = (performance.now() - t0) / 1000;
-const acc = new ScoreAccumulator();
-results.forEach((r, i) => {
-  acc.add(r.text, samples[i]?.text ?? "", r.confidence);
-});
-const scores = acc.scores();
-const report = {
-  model: `${config.architecture}-${config.size}`,
-  backend: choice.id,
-  lines: images.length,
-  batch,
-  lines_per_second: Number((images.length / seconds).toFixed(1)),
-  exact_match: Number(scores.exact_match.toFixed(4)),
-  cer: Number(scores.cer.toFixed(4)),
-};
-process.stdout.write(`${JSON.stringify(report)}\n`);
-model.dispose();
+
+for (const dir of values.model) {
+  const { model, config } = loadModelDirectory(dir);
+  const recognizer = asRecognizer(model, batch);
+  await recognizer.recognize(images.slice(0, batch)); // warm-up
+  const t0 = performance.now();
+  const results = await recognizer.recognize(images);
+  const seconds = (performance.now() - t0) / 1000;
+  const acc = new ScoreAccumulator();
+  results.forEach((r, i) => {
+    acc.add(r.text, samples[i]?.text ?? "", r.confidence);
+  });
+  const scores = acc.scores();
+  const report = {
+    model: `${config.architecture}-${config.size}`,
+    dir,
+    set,
+    backend: choice.id,
+    lines: images.length,
+    batch,
+    lines_per_second: Number((images.length / seconds).toFixed(1)),
+    exact_match: Number(scores.exact_match.toFixed(4)),
+    cer: Number(scores.cer.toFixed(4)),
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else
+    console.log(
+      `${report.model} (${dir}) on ${set}: ${report.lines} lines, exact match ${report.exact_match}, CER ${report.cer}, ` +
+        `${report.lines_per_second} lines/s (batch ${batch}, ${report.backend})`,
+    );
+  model.dispose();
+}
+if (cleanup) rmSync(cleanup, { recursive: true, force: true });
