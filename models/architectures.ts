@@ -89,6 +89,7 @@ export const DEFAULT_SIZES = {
   parseq: {
     tiny: {
       patch: { height: 8, width: 4 },
+      stem: "conv",
       embed_dim: 128,
       encoder: { depth: 3, heads: 4, mlp_ratio: 3 },
       decoder: { depth: 1, heads: 4, mlp_ratio: 3 },

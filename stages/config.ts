@@ -134,6 +134,8 @@ export interface TransformerStack {
 
 export interface ParseqSizeConfig {
   patch: { height: number; width: number };
+  /** How patches become tokens: one linear map per patch, or a few strided 3x3 convs (default linear). */
+  stem?: "linear" | "conv";
   embed_dim: number;
   encoder: TransformerStack & { mlp_ratio: number };
   decoder: TransformerStack & { mlp_ratio: number };

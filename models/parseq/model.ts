@@ -6,7 +6,11 @@ import type { ParseqConfig, ParseqSizeConfig } from "../../stages/config.ts";
 import { columnCtcLoss } from "../ctc.ts";
 import {
   attention,
+  batchNorm,
+  conv,
   defineAttention,
+  defineBatchNorm,
+  defineConv,
   defineLayerNorm,
   defineLinear,
   defineMlp,
@@ -41,6 +45,8 @@ export class ParseqModel implements SequenceModel {
   readonly params: ParameterStore;
   readonly tokenizer: Tokenizer;
   private readonly grid: { rows: number; cols: number };
+  /** Strides of the conv stem's layers (empty: linear patch embedding). */
+  private readonly stemStrides: Array<[number, number]> = [];
   /** Runs the K permutations of a one-layer decoder as one stacked pass (false: one pass each, for tests). */
   stackPermutations = true;
 
@@ -59,9 +65,24 @@ export class ParseqModel implements SequenceModel {
         `parseq: input ${input.height}x${input.width} is not a multiple of the patch ${ph}x${pw}`,
       );
     this.grid = { rows: input.height / ph, cols: input.width / pw };
+    if (s.stem === "conv") {
+      if (!isPowerOfTwo(ph) || !isPowerOfTwo(pw))
+        throw new Error(`parseq: a conv stem needs a patch of powers of 2, not ${ph}x${pw}`);
+      for (let h = ph, w = pw; h > 1 || w > 1; h = Math.max(1, h / 2), w = Math.max(1, w / 2))
+        this.stemStrides.push([h > 1 ? 2 : 1, w > 1 ? 2 : 1]);
+    }
     const d = s.embed_dim;
     const p = this.params;
-    defineLinear(p, "enc.patch", ph * pw, d);
+    if (s.stem === "conv") {
+      let cin = 1;
+      this.stemStrides.forEach((_, i) => {
+        const cout = Math.min(d, 32 * 2 ** i);
+        defineConv(p, `enc.stem.${i}.conv`, 3, 3, cin, cout);
+        defineBatchNorm(p, `enc.stem.${i}.bn`, cout);
+        cin = cout;
+      });
+      defineLinear(p, "enc.patch", cin, d);
+    } else defineLinear(p, "enc.patch", ph * pw, d);
     p.normal("enc.pos", [this.grid.rows * this.grid.cols, d], 0.02);
     for (let i = 0; i < s.encoder.depth; i++) {
       defineLayerNorm(p, `enc.${i}.ln1`, d);
@@ -97,10 +118,20 @@ export class ParseqModel implements SequenceModel {
     const n = images.shape[0];
     const d = this.settings.embed_dim;
     const p = this.params;
-    const patches = tf.reshape(tf.transpose(tf.reshape(images, [n, rows, ph, cols, pw]), [0, 1, 3, 2, 4]), [
-      n * rows * cols,
-      ph * pw,
-    ]);
+    let patches: tf.Tensor2D;
+    if (this.stemStrides.length > 0) {
+      // Early convolutions (Xiao et al., 2021): a few strided 3x3 convs instead of one linear map per patch make
+      // the small ViT train much faster; each output pixel is one patch of the grid.
+      let y: tf.Tensor4D = images;
+      this.stemStrides.forEach((stride, i) => {
+        y = tf.relu(batchNorm(p, `enc.stem.${i}.bn`, conv(p, `enc.stem.${i}.conv`, y, stride), ctx));
+      });
+      patches = tf.reshape(y, [n * rows * cols, y.shape[3]]);
+    } else
+      patches = tf.reshape(tf.transpose(tf.reshape(images, [n, rows, ph, cols, pw]), [0, 1, 3, 2, 4]), [
+        n * rows * cols,
+        ph * pw,
+      ]);
     let x = tf.add(tf.reshape(linear(p, "enc.patch", patches), [n, rows * cols, d]), p.get("enc.pos"));
     const rate = this.settings.dropout;
     x = dropout(x, rate, ctx);
@@ -401,6 +432,10 @@ export class ParseqModel implements SequenceModel {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+function isPowerOfTwo(v: number): boolean {
+  return Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
 }
 
 function combine(a: tf.Tensor | undefined, b: tf.Tensor | undefined): tf.Tensor | undefined {
