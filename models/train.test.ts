@@ -47,6 +47,32 @@ describe("train", () => {
     });
   }
 
+  it("parseq with a conv stem and the auxiliary CTC loss: loss falls and exact match rises on a toy set", async () => {
+    const description = {
+      ...MINI.parseq,
+      settings: { ...MINI.parseq.settings, stem: "conv", ctc_weight: 0.5 },
+    };
+    const model = createModel(description, [...TOY_CHARS], 3);
+    expect([...model.params.named().keys()]).toEqual(
+      expect.arrayContaining(["enc.stem.0.conv.w", "enc.stem.2.conv.w", "ctc.w"]),
+    );
+    const data = new InMemoryTrainingData(toy(256, 1), toy(64, 2), 5);
+    const before = await evaluateModel(model, data.validationBatches(64));
+    const settings = toySettings({ epochs: 10, optimizer: { ...toySettings().optimizer, lr: 5e-3 } });
+    const result = await train({
+      model,
+      data,
+      settings,
+      checkpointDir: join(dir, "stem"),
+      fingerprint: "stem",
+    });
+    const after = await evaluateModel(model, data.validationBatches(64));
+    model.dispose();
+    expect(result.status).toBe("completed");
+    expect(after.loss).toBeLessThan(before.loss * 0.7);
+    expect(after.exact_match).toBeGreaterThan(before.exact_match + 0.25);
+  });
+
   it("a run killed after a checkpoint resumes to the same weights as an uninterrupted run", async () => {
     const settings = toySettings({ epochs: 2, checkpoint_every_steps: 3 });
     const data = new InMemoryTrainingData(toy(96, 1), toy(16, 2), 5);
