@@ -1,17 +1,25 @@
 // Finds and loads the recognizer used for scans: a model directory (models/io.ts) wrapped as a Recognizer on
 // the best tfjs backend, loaded only when a page actually needs recognition.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Recognizer } from "../models/recognizer.ts";
 
 /** Where `ocrflow compare` looks for a model when --model is not given. */
 export const DEFAULT_MODEL_DIR = join("models", "pretrained", "parseq-tiny");
 
-/** The model directory to use: the one given, else the default when it exists, else undefined. */
+/**
+ * The model directory to use: the one given, else the default under `cwd`, else the one shipped with ocrflow
+ * itself (next to its sources or dist/), else undefined.
+ */
 export function resolveModelDir(given: string | undefined, cwd = process.cwd()): string | undefined {
   if (given) return resolve(cwd, given);
-  const fallback = resolve(cwd, DEFAULT_MODEL_DIR);
-  return existsSync(join(fallback, "model.json")) ? fallback : undefined;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const root of [cwd, resolve(here, ".."), resolve(here, "../..")]) {
+    const candidate = resolve(root, DEFAULT_MODEL_DIR);
+    if (existsSync(join(candidate, "model.json"))) return candidate;
+  }
+  return undefined;
 }
 
 export async function loadRecognizer(dir: string, backend?: string): Promise<Recognizer> {

@@ -69,7 +69,7 @@ function positiveInt(value: string): number {
 }
 
 interface PredictOptions {
-  model: string;
+  model?: string;
   batch: number;
   backend?: string;
   jsonl?: boolean;
@@ -79,7 +79,10 @@ export function registerPredictCommand(program: Command): void {
   program
     .command("predict")
     .description("recognize text-line images with a trained model; one JSON line per image")
-    .requiredOption("--model <dir>", "model directory (model.json, weights.bin, charset.json, config.json)")
+    .option(
+      "--model <dir>",
+      "model directory (model.json, weights.bin, charset.json, config.json); default: models/pretrained/parseq-tiny",
+    )
     .option("--batch <n>", "images per forward pass", positiveInt, 32)
     .option("--backend <name>", "force a tfjs backend: native, wasm, cpu… (else OCRFLOW_BACKEND or the best)")
     .option("--jsonl", "one JSON object per line (the default output; kept for scripts that pass it)")
@@ -89,7 +92,16 @@ export function registerPredictCommand(program: Command): void {
       const { loadModelDirectory } = await import("../../models/io.ts");
       const { asRecognizer } = await import("../../models/recognizer.ts");
       await chooseBackend({ force: options.backend });
-      const { model } = loadModelDirectory(options.model);
+      const { resolveModelDir } = await import("../../documents/recognizer.ts");
+      const dir = resolveModelDir(options.model);
+      if (!dir) {
+        process.stderr.write(
+          "ocrflow predict: no --model given and no model at models/pretrained/parseq-tiny: pass --model DIR\n",
+        );
+        process.exitCode = 2;
+        return;
+      }
+      const { model } = loadModelDirectory(dir);
       const recognizer = asRecognizer(model, options.batch);
       const files = expandInputs(inputs);
       let failures = 0;
