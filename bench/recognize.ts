@@ -4,11 +4,11 @@
 //   npx tsx bench/recognize.ts --model models/pretrained/parseq-tiny --model models/pretrained/master-tiny \
 //     --heldout 1000 [--profile pretrained] [--batch 64] [--json]
 //   npx tsx bench/recognize.ts --model DIR --data data/splits/test.jsonl [--limit 512]
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { generateDataset } from "../datasets/generate.ts";
+import { renderHeldOutSet } from "../datasets/heldout.ts";
 import type { DatasetSample } from "../datasets/shards.ts";
 import { ShardReader } from "../datasets/shards.ts";
 import { chooseBackend } from "../models/backend/index.ts";
@@ -43,37 +43,19 @@ async function heldOutSet(
     env: {},
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
   });
-  const families = config.generate.fonts.exclude;
-  if (families.length === 0)
-    throw new Error(
-      "generate.fonts.exclude is empty in pipeline.config.yaml: no font family was held out of training",
-    );
-  config.generate.count = count;
-  config.generate.seed = Number(values.seed);
-  config.generate.shard_size = Math.max(1, Math.ceil(count / 4));
-  config.generate.lines_per_font = Math.min(config.generate.lines_per_font, 16);
-  config.generate.preview = 0;
-  config.generate.fonts.families = families;
-  config.generate.fonts.exclude = [];
   const dir = mkdtempSync(join(tmpdir(), "ocrflow-heldout-"));
-  const out = join(dir, "generated");
-  await generateDataset({ config, outDir: out });
-  const samples: DatasetSample[] = [];
-  for (const file of readdirSync(out)
-    .filter((f) => f.endsWith(".jsonl"))
-    .sort()) {
-    const shard = join(out, file.replace(/\.jsonl$/, ".bin"));
-    for (const line of readFileSync(join(out, file), "utf8").split("\n"))
-      if (line.trim()) samples.push({ ...(JSON.parse(line) as DatasetSample), shard });
-  }
-  return { samples, families, dir };
+  const held = await renderHeldOutSet(config, { count, seed: Number(values.seed), dir: join(dir, "set") });
+  return { ...held, dir };
 }
 
 let cleanup: string | undefined;
 let set = "split";
 let samples: DatasetSample[];
 if (values.heldout !== undefined) {
-  const held = await heldOutSet(Number(values.heldout));
+  const count = Number(values.heldout);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`--heldout ${values.heldout}: expected a line count >= 1`);
+  const held = await heldOutSet(count);
   samples = held.samples;
   cleanup = held.dir;
   set = `held-out fonts (${held.families.join(", ")}), seed ${values.seed}`;
@@ -86,35 +68,38 @@ const reader = new ShardReader();
 const images = samples.map((s) => reader.read(s));
 reader.close();
 
-for (const dir of values.model) {
-  const { model, config } = loadModelDirectory(dir);
-  const recognizer = asRecognizer(model, batch);
-  await recognizer.recognize(images.slice(0, batch)); // warm-up
-  const t0 = performance.now();
-  const results = await recognizer.recognize(images);
-  const seconds = (performance.now() - t0) / 1000;
-  const acc = new ScoreAccumulator();
-  results.forEach((r, i) => {
-    acc.add(r.text, samples[i]?.text ?? "", r.confidence);
-  });
-  const scores = acc.scores();
-  const report = {
-    model: `${config.architecture}-${config.size}`,
-    dir,
-    set,
-    backend: choice.id,
-    lines: images.length,
-    batch,
-    lines_per_second: Number((images.length / seconds).toFixed(1)),
-    exact_match: Number(scores.exact_match.toFixed(4)),
-    cer: Number(scores.cer.toFixed(4)),
-  };
-  if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else
-    console.log(
-      `${report.model} (${dir}) on ${set}: ${report.lines} lines, exact match ${report.exact_match}, CER ${report.cer}, ` +
-        `${report.lines_per_second} lines/s (batch ${batch}, ${report.backend})`,
-    );
-  model.dispose();
+try {
+  for (const dir of values.model) {
+    const { model, config } = loadModelDirectory(dir);
+    const recognizer = asRecognizer(model, batch);
+    await recognizer.recognize(images.slice(0, batch)); // warm-up
+    const t0 = performance.now();
+    const results = await recognizer.recognize(images);
+    const seconds = (performance.now() - t0) / 1000;
+    const acc = new ScoreAccumulator();
+    results.forEach((r, i) => {
+      acc.add(r.text, samples[i]?.text ?? "", r.confidence);
+    });
+    const scores = acc.scores();
+    const report = {
+      model: `${config.architecture}-${config.size}`,
+      dir,
+      set,
+      backend: choice.id,
+      lines: images.length,
+      batch,
+      lines_per_second: Number((images.length / seconds).toFixed(1)),
+      exact_match: Number(scores.exact_match.toFixed(4)),
+      cer: Number(scores.cer.toFixed(4)),
+    };
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else
+      console.log(
+        `${report.model} (${dir}) on ${set}: ${report.lines} lines, exact match ${report.exact_match}, CER ${report.cer}, ` +
+          `${report.lines_per_second} lines/s (batch ${batch}, ${report.backend})`,
+      );
+    model.dispose();
+  }
+} finally {
+  if (cleanup) rmSync(cleanup, { recursive: true, force: true });
 }
-if (cleanup) rmSync(cleanup, { recursive: true, force: true });

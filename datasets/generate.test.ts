@@ -19,6 +19,7 @@ function smallConfig(seed = 7): PipelineConfig {
   // Faces with and without ₽, from three styles; a short list keeps the coverage scan fast.
   config.generate.fonts.families = ["pt-sans", "open-sans", "jetbrains-mono", "pt-serif"];
   config.generate.fonts.weights = { min: 400, max: 700 };
+  config.generate.fonts.exclude = []; // the default holds Open Sans and PT Serif out of training
   return config;
 }
 
@@ -90,6 +91,19 @@ describe("generateDataset", () => {
     // Faces without ₽ (Open Sans) still get lines, just none with ₽.
     expect(Object.keys(result.stats.fonts).some((id) => id.startsWith("open-sans"))).toBe(true);
     expect(result.stats.characters["₽"]).toBeGreaterThan(0);
+  });
+
+  it("generate.max_label_length caps the labels, and one shorter than min_label_length is refused", async () => {
+    const config = smallConfig(4);
+    config.generate.max_label_length = 8;
+    const out = join(tmp(), "gen");
+    await generateDataset({ config, outDir: out, workers: 1 });
+    const lengths = readDataset(out).map((s) => [...s.text].length);
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(8);
+    config.generate.min_label_length = 9;
+    await expect(generateDataset({ config, outDir: join(tmp(), "bad"), workers: 1 })).rejects.toThrow(
+      /min_label_length 9 is longer than the longest label allowed \(8/,
+    );
   });
 
   it("never clips a long label: ink stays off the right edge when augmentation is off", async () => {

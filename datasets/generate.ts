@@ -33,6 +33,15 @@ export interface GenerationPlan {
 
 export function planGeneration(config: PipelineConfig, faces: CoveredFace[]): GenerationPlan {
   const g = config.generate;
+  const maxLength = Math.min(
+    g.max_label_length ?? config.input.max_label_length,
+    config.input.max_label_length,
+  );
+  if (g.min_label_length > maxLength)
+    throw new Error(
+      `generate.min_label_length ${g.min_label_length} is longer than the longest label allowed (${maxLength}: ` +
+        "generate.max_label_length or input.max_label_length)",
+    );
   return {
     count: g.count,
     seed: g.seed,
@@ -42,7 +51,7 @@ export function planGeneration(config: PipelineConfig, faces: CoveredFace[]): Ge
     charset: [...buildCharset(config.charset).chars],
     text: g.text,
     minLength: g.min_label_length,
-    maxLength: Math.min(g.max_label_length ?? config.input.max_label_length, config.input.max_label_length),
+    maxLength,
     synthesis: { input: config.input, size: g.fonts.size, augment: g.augment },
   };
 }

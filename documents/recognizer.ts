@@ -14,8 +14,10 @@ export const DEFAULT_MODEL_DIR = join("models", "pretrained", "parseq-tiny");
  */
 export function resolveModelDir(given: string | undefined, cwd = process.cwd()): string | undefined {
   if (given) return resolve(cwd, given);
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const root of [cwd, resolve(here, ".."), resolve(here, "../..")]) {
+  const roots = [resolve(cwd)];
+  const own = packageRoot();
+  if (own && own !== roots[0]) roots.push(own);
+  for (const root of roots) {
     const candidate = resolve(root, DEFAULT_MODEL_DIR);
     if (existsSync(join(candidate, "model.json"))) return candidate;
   }
@@ -29,4 +31,15 @@ export async function loadRecognizer(dir: string, backend?: string): Promise<Rec
   const { loadModelDirectory } = await import("../models/io.ts");
   const { asRecognizer } = await import("../models/recognizer.ts");
   return asRecognizer(loadModelDirectory(dir).model);
+}
+
+/** ocrflow's own folder: the nearest one above this module with a package.json (sources or dist/). */
+function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }

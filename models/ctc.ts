@@ -87,6 +87,7 @@ export function ctcForwardBackward(
       // alpha·beta counts lp(t, s) twice: subtract it once.
       for (let s = 0; s < states; s++) {
         const c = symbol(s);
+        if (alpha[t * states + s] === -Infinity || beta[t * states + s] === -Infinity) continue;
         const ab = (alpha[t * states + s] as number) + (beta[t * states + s] as number) - lp(t, c);
         occupancy[c] = logAdd(occupancy[c] as number, ab);
       }
@@ -126,7 +127,10 @@ export function ctcLoss(logits: tf.Tensor3D, labels: readonly Int32Array[], blan
     );
     logProbs.dispose();
     let total = 0;
-    for (let b = 0; b < n; b++) if (weights[b]) total += (weights[b] as number) * (result.nll[b] as number);
+    // A sample whose likelihood underflowed has no gradient (ctcForwardBackward): leave it out of the value too.
+    for (let b = 0; b < n; b++)
+      if (weights[b] && Number.isFinite(result.nll[b]))
+        total += (weights[b] as number) * (result.nll[b] as number);
     const gradient = tf.tensor3d(result.grad, [n, steps, classes]);
     save([gradient]);
     return {
