@@ -90,6 +90,7 @@ export const DEFAULT_SIZES = {
     tiny: {
       patch: { height: 8, width: 4 },
       stem: "conv",
+      stem_depth: 2,
       embed_dim: 128,
       encoder: { depth: 3, heads: 4, mlp_ratio: 3 },
       decoder: { depth: 1, heads: 4, mlp_ratio: 3 },

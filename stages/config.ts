@@ -136,6 +136,8 @@ export interface ParseqSizeConfig {
   patch: { height: number; width: number };
   /** How patches become tokens: one linear map per patch, or a few strided 3x3 convs (default linear). */
   stem?: "linear" | "conv";
+  /** 3x3 convs per stride of the conv stem (the first strided); more see whole characters. Default 1. */
+  stem_depth?: number;
   embed_dim: number;
   encoder: TransformerStack & { mlp_ratio: number };
   decoder: TransformerStack & { mlp_ratio: number };

@@ -79,6 +79,10 @@ export class ParseqModel implements SequenceModel {
         const cout = Math.min(d, 32 * 2 ** i);
         defineConv(p, `enc.stem.${i}.conv`, 3, 3, cin, cout);
         defineBatchNorm(p, `enc.stem.${i}.bn`, cout);
+        for (let j = 1; j < (s.stem_depth ?? 1); j++) {
+          defineConv(p, `enc.stem.${i}.${j}.conv`, 3, 3, cout, cout);
+          defineBatchNorm(p, `enc.stem.${i}.${j}.bn`, cout);
+        }
         cin = cout;
       });
       defineLinear(p, "enc.patch", cin, d);
@@ -125,6 +129,8 @@ export class ParseqModel implements SequenceModel {
       let y: tf.Tensor4D = images;
       this.stemStrides.forEach((stride, i) => {
         y = tf.relu(batchNorm(p, `enc.stem.${i}.bn`, conv(p, `enc.stem.${i}.conv`, y, stride), ctx));
+        for (let j = 1; j < (this.settings.stem_depth ?? 1); j++)
+          y = tf.relu(batchNorm(p, `enc.stem.${i}.${j}.bn`, conv(p, `enc.stem.${i}.${j}.conv`, y), ctx));
       });
       patches = tf.reshape(y, [n * rows * cols, y.shape[3]]);
     } else
