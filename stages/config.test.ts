@@ -106,7 +106,8 @@ describe("loadPipelineConfig", () => {
   });
 
   it("falls back to train.optimizer.lr for a model without its own", () => {
-    const config = loadPipelineConfig({ env: {} });
+    const config = loadPipelineConfig({ env: {}, overrides: { "train.parseq.lr": null } });
+    expect(config.train.optimizer.lr).toBe(0.0007);
     expect(modelSettings(config, "parseq").lr).toBe(config.train.optimizer.lr);
     expect(modelSettings(config, "master")).toMatchObject({ size: "tiny", lr: 0.001 });
     expect(modelSettings(config, "master").architecture.encoder.gc.heads).toBe(1);
@@ -146,7 +147,7 @@ describe("loadPipelineConfig", () => {
 
   it("rejects a profile that does not exist", () => {
     expect(problemsOf(() => loadPipelineConfig({ profile: "tiny", env: {} }))).toEqual([
-      `pipeline.config.yaml:${lineMatching(shipped, /^profile:/)} profile: unknown profile "tiny" (set by override profile="tiny") (expected a key of \`profiles\`: "smoke", "full")`,
+      `pipeline.config.yaml:${lineMatching(shipped, /^profile:/)} profile: unknown profile "tiny" (set by override profile="tiny") (expected a key of \`profiles\`: "smoke", "pretrained", "full")`,
     ]);
   });
 

@@ -122,7 +122,7 @@ describe(".dockerignore", () => {
       "tsconfig.build.json",
       "pipeline/registry/index.ts",
       "stages/cli.ts",
-      "models/pretrained/parseq-tiny/model.json",
+      "models/pretrained/master-tiny/model.json",
     ])
       expect(ignoredByDockerignore(path, patterns), path).toBe(false);
   });

@@ -1,0 +1,94 @@
+// The recognizers shipped in models/pretrained/ read lines rendered with the font families held out of their
+// training, and `ocrflow predict` finds the shipped model when no --model is given. The floors are far below
+// what bench/recognize.ts measures (README, "Pretrained models"): they catch broken weights or loading, not
+// small regressions.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command } from "commander";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { GreyImage } from "../datasets/augment.ts";
+import { renderHeldOutSet } from "../datasets/heldout.ts";
+import { ShardReader } from "../datasets/shards.ts";
+import { DEFAULT_MODEL_DIR } from "../documents/recognizer.ts";
+import { chooseBackend } from "../models/backend/index.ts";
+import { loadModelDirectory } from "../models/io.ts";
+import { ScoreAccumulator } from "../models/metrics.ts";
+import { asRecognizer } from "../models/recognizer.ts";
+import { registerPredictCommand } from "../stages/commands/predict.ts";
+import { loadPipelineConfig } from "../stages/config.ts";
+
+/** Shipped models and the least they must read on 64 held-out lines (measured figures: the README). */
+const SHIPPED = [{ dir: "models/pretrained/master-tiny", maxCer: 0.5 }];
+
+let dir: string;
+let images: GreyImage[];
+let texts: string[];
+beforeAll(async () => {
+  await chooseBackend({ log: () => {} });
+  dir = mkdtempSync(join(tmpdir(), "ocrflow-pretrained-"));
+  const config = loadPipelineConfig({ env: {}, profile: "pretrained" });
+  const held = await renderHeldOutSet(config, { count: 64, seed: 2026, dir: join(dir, "set"), workers: 1 });
+  const reader = new ShardReader();
+  images = held.samples.map((s) => reader.read(s));
+  reader.close();
+  texts = held.samples.map((s) => s.text);
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("shipped recognizers", () => {
+  for (const { dir: modelDir, maxCer } of SHIPPED) {
+    it(`${modelDir} reads lines in fonts it never saw (CER < ${maxCer})`, async () => {
+      expect(existsSync(join(modelDir, "model.json")), `${modelDir}/model.json`).toBe(true);
+      const { model } = loadModelDirectory(modelDir);
+      const results = await asRecognizer(model, 32).recognize(images);
+      model.dispose();
+      const acc = new ScoreAccumulator();
+      results.forEach((r, i) => {
+        acc.add(r.text, texts[i] as string, r.confidence);
+      });
+      const scores = acc.scores();
+      expect(scores.cer).toBeLessThan(maxCer);
+      expect(scores.exact_match).toBeGreaterThan(0);
+    }, 120_000);
+  }
+
+  it("predict without --model uses the shipped default model", async () => {
+    expect(existsSync(join(DEFAULT_MODEL_DIR, "model.json")), DEFAULT_MODEL_DIR).toBe(true);
+    const folder = join(dir, "images");
+    mkdirSync(folder);
+    const files: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const image = images[i] as GreyImage;
+      const file = join(folder, `line-${i}.png`);
+      await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 1 } })
+        .png()
+        .toFile(file);
+      files.push(file);
+    }
+    const lines: string[] = [];
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const program = new Command().exitOverride();
+    registerPredictCommand(program);
+    try {
+      await program.parseAsync(["predict", folder], { from: "user" });
+    } finally {
+      out.mockRestore();
+    }
+    const records = lines
+      .join("")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { file: string; text: string });
+    expect(records.map((r) => r.file)).toEqual(files);
+    const acc = new ScoreAccumulator();
+    records.forEach((r, i) => {
+      acc.add(r.text, texts[i] as string, 1);
+    });
+    expect(acc.scores().cer).toBeLessThan(0.5);
+  }, 120_000);
+});
