@@ -6,7 +6,7 @@
 // The forward-backward recursions run in JavaScript on the log-probabilities (B·T·(2L+1) cells: microseconds per
 // batch here), and the gradient with respect to the logits is the closed form softmax − posterior occupancy.
 import * as tf from "@tensorflow/tfjs";
-import { linear, type ParameterStore } from "./nn.ts";
+import { defineLinear, type ForwardContext, linear, type ParameterStore } from "./nn.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 function logAdd(a: number, b: number): number {
@@ -20,6 +20,13 @@ export interface CtcResult {
   nll: Float64Array;
   /** d(Σ_b weight_b · nll_b) / d logits, [B, T, C]. */
   grad: Float32Array;
+}
+
+/** Whether `label` can be emitted in `steps` frames: one per character, plus a blank between repeated ones. */
+function ctcFits(label: Int32Array, steps: number): boolean {
+  let repeats = 0;
+  for (let i = 1; i < label.length; i++) if (label[i] === label[i - 1]) repeats++;
+  return label.length + repeats <= steps;
 }
 
 /**
@@ -40,9 +47,7 @@ export function ctcForwardBackward(
     const label = labels[b] as Int32Array;
     const base = b * steps * classes;
     const lp = (t: number, c: number) => logProbs[base + t * classes + c] as number;
-    let repeats = 0;
-    for (let i = 1; i < label.length; i++) if (label[i] === label[i - 1]) repeats++;
-    if (label.length + repeats > steps) {
+    if (!ctcFits(label, steps)) {
       nll[b] = Infinity;
       continue;
     }
@@ -107,11 +112,7 @@ export function ctcForwardBackward(
  */
 export function ctcLoss(logits: tf.Tensor3D, labels: readonly Int32Array[], blank: number): tf.Scalar {
   const [n, steps, classes] = logits.shape;
-  const fits = labels.map((l) => {
-    let repeats = 0;
-    for (let i = 1; i < l.length; i++) if (l[i] === l[i - 1]) repeats++;
-    return l.length > 0 && l.length + repeats <= steps;
-  });
+  const fits = labels.map((l) => l.length > 0 && ctcFits(l, steps));
   const counted = fits.filter(Boolean).length;
   if (counted === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
   // Each sample's NLL divided by its length (a per-character figure, like the decoder's cross-entropy).
@@ -187,4 +188,28 @@ export function columnCtcLoss(
     labels.map((l) => Int32Array.from(tokenizer.encodeText(l))),
     tokenizer.eos,
   );
+}
+
+/** The linear head of the auxiliary CTC loss over `dim`-wide encoder features; none when `weight` is 0 or absent. */
+export function defineColumnCtc(p: ParameterStore, dim: number, tokenizer: Tokenizer, weight?: number): void {
+  if (weight) defineLinear(p, "ctc", dim, tokenizer.classes);
+}
+
+/**
+ * `loss` plus `weight` × the auxiliary CTC loss of the encoder `features` (columnCtcLoss with the head of
+ * defineColumnCtc) while training; `loss` alone at inference or when `weight` is 0 or absent.
+ */
+export function withColumnCtc(
+  loss: tf.Scalar,
+  weight: number | undefined,
+  ctx: ForwardContext,
+  p: ParameterStore,
+  features: tf.Tensor3D,
+  grid: { rows: number; cols: number },
+  labels: readonly string[],
+  tokenizer: Tokenizer,
+): tf.Scalar {
+  if (!weight || !ctx.training) return loss;
+  const aux = columnCtcLoss(p, "ctc", features, grid, labels, tokenizer);
+  return tf.add(loss, tf.mul(aux, weight)) as tf.Scalar;
 }

@@ -347,9 +347,10 @@ export async function main(args: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const config = loadPipelineConfig({ env });
   const root = process.cwd();
-  // train.threads: CPU threads of the native backend (read when the addon loads); OCRFLOW_THREADS wins.
-  if (config.train.threads > 0) process.env.OCRFLOW_THREADS ??= String(config.train.threads);
-  const backend = await chooseBackend(config.train.backend === "auto" ? {} : { force: config.train.backend });
+  const backend = await chooseBackend({
+    threads: config.train.threads,
+    ...(config.train.backend === "auto" ? {} : { force: config.train.backend }),
+  });
   const models: EvaluationModel[] = [];
   try {
     for (const dir of positionals) {

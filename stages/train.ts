@@ -51,9 +51,7 @@ export async function main(args: string[]): Promise<number> {
   const t = config.train;
   const { size, lr } = modelSettings(config, name);
   const backendName = values.backend ?? (t.backend === "auto" ? undefined : t.backend);
-  // train.threads: CPU threads of the native backend (read when the addon loads); OCRFLOW_THREADS wins.
-  if (config.train.threads > 0) process.env.OCRFLOW_THREADS ??= String(config.train.threads);
-  const backend = await chooseBackend({ force: backendName });
+  const backend = await chooseBackend({ force: backendName, threads: t.threads });
 
   const chars = buildCharset(config.charset).chars;
   const input = {

@@ -94,11 +94,15 @@ export interface ChooseBackendOptions {
   force?: string;
   /** Where the one-line report goes; stderr by default, so JSON on stdout stays clean. */
   log?: (line: string) => void;
+  /** CPU threads of the native backend (train.threads); 0 or absent = OCRFLOW_THREADS, else every core. */
+  threads?: number;
 }
 
 /** Sets the best available backend (or the forced one) and reports it. */
 export async function chooseBackend(options: ChooseBackendOptions = {}): Promise<BackendChoice> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Read by the native addon when it loads; an OCRFLOW_THREADS the user set wins.
+  if (options.threads && options.threads > 0) process.env.OCRFLOW_THREADS ??= String(options.threads);
   const forcedName = options.force ?? process.env[BACKEND_ENV];
   const forced = forcedName ? parseBackendId(forcedName) : undefined;
   // tfjs' cpu backend prints a "use tfjs-node" banner on first use; prod mode silences it and skips debug checks.

@@ -3,7 +3,7 @@
 // decoding autoregressively (with cached keys and values at inference).
 import * as tf from "@tensorflow/tfjs";
 import type { MasterSizeConfig } from "../../stages/config.ts";
-import { columnCtcLoss } from "../ctc.ts";
+import { defineColumnCtc, withColumnCtc } from "../ctc.ts";
 import {
   attention,
   batchNorm,
@@ -101,7 +101,7 @@ export class MasterModel implements SequenceModel {
     }
     defineLayerNorm(p, "dec.norm", d);
     defineLinear(p, "head", d, this.tokenizer.classes);
-    if (s.ctc_weight) defineLinear(p, "ctc", d, this.tokenizer.classes);
+    defineColumnCtc(p, d, this.tokenizer, s.ctc_weight);
     this.grid = { rows: h, cols: w };
   }
 
@@ -243,10 +243,16 @@ export class MasterModel implements SequenceModel {
       tf.tensor1d(weights),
       options.labelSmoothing,
     );
-    const w = this.settings.ctc_weight ?? 0;
-    if (!w || !options.ctx.training) return ce;
-    const aux = columnCtcLoss(this.params, "ctc", memory, this.grid, labels, tok);
-    return tf.add(ce, tf.mul(aux, w)) as tf.Scalar;
+    return withColumnCtc(
+      ce,
+      this.settings.ctc_weight,
+      options.ctx,
+      this.params,
+      memory,
+      this.grid,
+      labels,
+      tok,
+    );
   }
 
   /** Greedy autoregressive decoding, one position per step with cached self-attention keys and values. */

@@ -3,7 +3,7 @@
 // or non-autoregressive decoding. The training loop is models/train.ts; this file is the network alone.
 import * as tf from "@tensorflow/tfjs";
 import type { ParseqConfig, ParseqSizeConfig } from "../../stages/config.ts";
-import { columnCtcLoss } from "../ctc.ts";
+import { defineColumnCtc, withColumnCtc } from "../ctc.ts";
 import {
   attention,
   batchNorm,
@@ -47,6 +47,10 @@ export class ParseqModel implements SequenceModel {
   private readonly grid: { rows: number; cols: number };
   /** Strides of the conv stem's layers (empty: linear patch embedding). */
   private readonly stemStrides: Array<[number, number]> = [];
+  /** 3x3 convs per stem stride, the first strided. */
+  private get stemDepth(): number {
+    return this.settings.stem_depth ?? 1;
+  }
   /** Runs the K permutations of a one-layer decoder as one stacked pass (false: one pass each, for tests). */
   stackPermutations = true;
 
@@ -65,21 +69,19 @@ export class ParseqModel implements SequenceModel {
         `parseq: input ${input.height}x${input.width} is not a multiple of the patch ${ph}x${pw}`,
       );
     this.grid = { rows: input.height / ph, cols: input.width / pw };
+    const d = s.embed_dim;
+    const p = this.params;
     if (s.stem === "conv") {
       if (!isPowerOfTwo(ph) || !isPowerOfTwo(pw))
         throw new Error(`parseq: a conv stem needs a patch of powers of 2, not ${ph}x${pw}`);
       for (let h = ph, w = pw; h > 1 || w > 1; h = Math.max(1, h / 2), w = Math.max(1, w / 2))
         this.stemStrides.push([h > 1 ? 2 : 1, w > 1 ? 2 : 1]);
-    }
-    const d = s.embed_dim;
-    const p = this.params;
-    if (s.stem === "conv") {
       let cin = 1;
       this.stemStrides.forEach((_, i) => {
         const cout = Math.min(d, 32 * 2 ** i);
         defineConv(p, `enc.stem.${i}.conv`, 3, 3, cin, cout);
         defineBatchNorm(p, `enc.stem.${i}.bn`, cout);
-        for (let j = 1; j < (s.stem_depth ?? 1); j++) {
+        for (let j = 1; j < this.stemDepth; j++) {
           defineConv(p, `enc.stem.${i}.${j}.conv`, 3, 3, cout, cout);
           defineBatchNorm(p, `enc.stem.${i}.${j}.bn`, cout);
         }
@@ -108,7 +110,7 @@ export class ParseqModel implements SequenceModel {
     }
     defineLayerNorm(p, "dec.norm", d);
     defineLinear(p, "head", d, this.tokenizer.classes);
-    if (s.ctc_weight) defineLinear(p, "ctc", d, this.tokenizer.classes);
+    defineColumnCtc(p, d, this.tokenizer, s.ctc_weight);
   }
 
   describe(): Record<string, unknown> {
@@ -129,7 +131,7 @@ export class ParseqModel implements SequenceModel {
       let y: tf.Tensor4D = images;
       this.stemStrides.forEach((stride, i) => {
         y = tf.relu(batchNorm(p, `enc.stem.${i}.bn`, conv(p, `enc.stem.${i}.conv`, y, stride), ctx));
-        for (let j = 1; j < (this.settings.stem_depth ?? 1); j++)
+        for (let j = 1; j < this.stemDepth; j++)
           y = tf.relu(batchNorm(p, `enc.stem.${i}.${j}.bn`, conv(p, `enc.stem.${i}.${j}.conv`, y), ctx));
       });
       patches = tf.reshape(y, [n * rows * cols, y.shape[3]]);
@@ -343,10 +345,7 @@ export class ParseqModel implements SequenceModel {
       count += counted;
     }
     const ce = tf.div(total, Math.max(count, 1)) as tf.Scalar;
-    const w = this.settings.ctc_weight ?? 0;
-    if (!w || !ctx.training) return ce;
-    const aux = columnCtcLoss(this.params, "ctc", memory, this.grid, labels, tok);
-    return tf.add(ce, tf.mul(aux, w)) as tf.Scalar;
+    return withColumnCtc(ce, this.settings.ctc_weight, ctx, this.params, memory, this.grid, labels, tok);
   }
 
   /** Class probabilities [B, maxLength + 1, classes]. */
