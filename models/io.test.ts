@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createModel } from "./architectures.ts";
 import { chooseBackend } from "./backend/index.ts";
-import { loadModelDirectory, saveModelDirectory } from "./io.ts";
+import { initialiseFromDirectory, loadModelDirectory, saveModelDirectory } from "./io.ts";
 import { asRecognizer } from "./recognizer.ts";
 import { MINI, TOY_CHARS, TOY_INPUT, toyLines } from "./toy.ts";
 
@@ -61,4 +61,29 @@ describe("model directory", () => {
       loaded.model.dispose();
     });
   }
+
+  it("init_from starts a model from a directory's weights and refuses another architecture, size or charset", async () => {
+    const source = createModel(MINI.master, [...TOY_CHARS], 5);
+    const out = join(dir, "init-source");
+    await saveModelDirectory(out, source, { description: MINI.master });
+    const fresh = createModel(MINI.master, [...TOY_CHARS], 6);
+    const md5 = initialiseFromDirectory(fresh, TOY_INPUT, out);
+    expect(md5).toMatch(/^[0-9a-f]{32}$/);
+    for (const [name, v] of fresh.params.named())
+      expect(Array.from(v.dataSync()), name).toEqual(Array.from(source.params.get(name).dataSync()));
+
+    const parseq = createModel(MINI.parseq, [...TOY_CHARS], 6);
+    expect(() => initialiseFromDirectory(parseq, TOY_INPUT, out)).toThrow(/a master model, not parseq/);
+    const otherCharset = createModel(MINI.master, [..."abcxyz"], 6);
+    expect(() => initialiseFromDirectory(otherCharset, TOY_INPUT, out)).toThrow(/charset\.json differs/);
+    const wider = createModel(
+      { ...MINI.master, settings: { ...MINI.master.settings, d_model: 48 } },
+      [...TOY_CHARS],
+      6,
+    );
+    expect(() => initialiseFromDirectory(wider, TOY_INPUT, out)).toThrow(/init-source: .* is .*, not /);
+    expect(() => initialiseFromDirectory(fresh, { ...TOY_INPUT, width: 64 }, out)).toThrow(/input/);
+    expect(() => initialiseFromDirectory(fresh, TOY_INPUT, join(dir, "missing"))).toThrow(/no model\.json/);
+    for (const m of [source, fresh, parseq, otherCharset, wider]) m.dispose();
+  });
 });

@@ -1,5 +1,6 @@
 // The model directory (tfjs model.json + weights.bin, charset.json, config.json, metrics.json, README.md) and
 // training checkpoints (weights, optimizer moments, loop state), written through a temporary name and renamed.
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -130,6 +131,50 @@ export function loadModelDirectory(dir: string): LoadedModel {
     for (const t of Object.values(weights)) t.dispose();
   }
   return { model, config, metrics };
+}
+
+/**
+ * Starts `model` from the weights of the model directory `dir` (fine-tuning, or training on): the directory must
+ * hold the same architecture, input and charset, and every parameter with the same shape. Returns an md5 of the
+ * weights, for the training run's fingerprint. Errors name the directory and what differs.
+ */
+export function initialiseFromDirectory(
+  model: SequenceModel,
+  input: ModelDescription["input"],
+  dir: string,
+): string {
+  const read = <T>(file: string): T => {
+    const path = join(dir, file);
+    if (!existsSync(path)) throw new Error(`init_from ${dir}: no ${file} (not a model directory)`);
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  };
+  const modelJson = read<ModelJson>("model.json");
+  if (modelJson.format !== MODEL_FORMAT)
+    throw new Error(`init_from ${dir}/model.json: not an ocrflow recognizer (format ${modelJson.format})`);
+  const source = modelJson.modelTopology;
+  if (source.architecture !== model.architecture)
+    throw new Error(`init_from ${dir}: a ${source.architecture} model, not ${model.architecture}`);
+  if (JSON.stringify(source.input) !== JSON.stringify(input))
+    throw new Error(`init_from ${dir}: input ${JSON.stringify(source.input)}, not ${JSON.stringify(input)}`);
+  const charset = read<CharsetJson>("charset.json");
+  if (charset.chars.join("") !== model.tokenizer.chars.join(""))
+    throw new Error(`init_from ${dir}: charset.json differs from the configured charset`);
+  const weights = decodeNamed(dir, modelJson.weightsManifest);
+  try {
+    for (const [name, v] of model.params.named()) {
+      const w = weights[name];
+      if (!w) throw new Error(`init_from ${dir}: no weights for ${name} (another size or settings?)`);
+      if (w.shape.join("x") !== v.shape.join("x"))
+        throw new Error(`init_from ${dir}: ${name} is ${w.shape.join("x")}, not ${v.shape.join("x")}`);
+      v.assign(w);
+    }
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
+  const hash = createHash("md5");
+  for (const group of modelJson.weightsManifest)
+    for (const p of group.paths) hash.update(readFileSync(join(dir, p)));
+  return hash.digest("hex");
 }
 
 function defaultModelCard(config: ModelConfigJson, metrics?: Record<string, unknown>): string {

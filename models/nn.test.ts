@@ -11,6 +11,8 @@ import {
   gelu,
   layerNorm,
   ParameterStore,
+  sinusoid,
+  sinusoid2d,
 } from "./nn.ts";
 
 beforeAll(async () => {
@@ -94,5 +96,20 @@ describe("nn layers with written-out gradients", () => {
     expect(dropped).toBeGreaterThan(0.09);
     expect(dropped).toBeLessThan(0.11);
     expect(a.find((v) => v !== 0)).toBeCloseTo(1 / 0.9, 6);
+  });
+
+  it("a 2D sinusoid codes the column in the first half of the channels and the row in the second", () => {
+    const code = sinusoid2d(3, 5, 8).arraySync();
+    const cols = sinusoid(5, 4).arraySync();
+    const rows = sinusoid(3, 4).arraySync();
+    expect(code).toHaveLength(15);
+    for (let r = 0; r < 3; r++)
+      for (let c = 0; c < 5; c++) {
+        const v = code[r * 5 + c] as number[];
+        expect(v.slice(0, 4)).toEqual(cols[c]);
+        expect(v.slice(4)).toEqual(rows[r]);
+      }
+    // Every token gets its own code.
+    expect(new Set(code.map((v) => v.map((x) => x.toFixed(4)).join())).size).toBe(15);
   });
 });

@@ -45,6 +45,11 @@ export class ParameterStore {
     return this.add(name, tf.truncatedNormal(shape, 0, std, "float32", this.seed++), decay);
   }
 
+  /** A parameter with the given initial value (taken over: the store disposes of it). */
+  initialised(name: string, initial: tf.Tensor, decay = false): tf.Variable {
+    return this.add(name, initial, decay);
+  }
+
   constant(name: string, shape: number[], value: number): tf.Variable {
     return this.add(name, tf.fill(shape, value), false);
   }
@@ -397,6 +402,24 @@ export function sinusoid(length: number, dim: number): tf.Tensor2D {
     }
   }
   return tf.tensor2d(values, [length, dim]);
+}
+
+/**
+ * A 2D sinusoidal position code [rows * cols, dim], row-major: the first half of the channels codes the column, the
+ * second half the row (each as `sinusoid` does for one axis).
+ */
+export function sinusoid2d(rows: number, cols: number, dim: number): tf.Tensor2D {
+  const half = Math.floor(dim / 2);
+  const col = sinusoid(cols, half).dataSync();
+  const row = sinusoid(rows, dim - half).dataSync();
+  const values = new Float32Array(rows * cols * dim);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const at = (r * cols + c) * dim;
+      values.set(col.subarray(c * half, (c + 1) * half), at);
+      values.set(row.subarray(r * (dim - half), (r + 1) * (dim - half)), at + half);
+    }
+  return tf.tensor2d(values, [rows * cols, dim]);
 }
 
 /** Additive causal mask [T, T]: position i sees 0..i. */

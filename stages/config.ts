@@ -138,6 +138,11 @@ export interface ParseqSizeConfig {
   stem?: "linear" | "conv";
   /** 3x3 convs per stride of the conv stem (the first strided); more see whole characters. Default 1. */
   stem_depth?: number;
+  /**
+   * The encoder's position embedding at initialisation: learned from N(0, 0.02) as ViT/parseq (default), or a 2D
+   * sinusoid (half the channels code the column, half the row) at the scale of the patch tokens, still learned.
+   */
+  positions?: "learned" | "sinusoid";
   embed_dim: number;
   encoder: TransformerStack & { mlp_ratio: number };
   decoder: TransformerStack & { mlp_ratio: number };
@@ -150,6 +155,8 @@ export interface ParseqConfig {
   size: ModelSize;
   /** null = train.optimizer.lr. */
   lr: number | null;
+  /** A model directory whose weights start the training (fine-tuning); null or absent = from scratch. */
+  init_from?: string | null;
   sizes: Record<ModelSize, ParseqSizeConfig>;
   permutations: number;
   perm_forward: boolean;
@@ -170,6 +177,8 @@ export interface MasterSizeConfig {
 export interface MasterConfig {
   size: ModelSize;
   lr: number | null;
+  /** A model directory whose weights start the training (fine-tuning); null or absent = from scratch. */
+  init_from?: string | null;
   sizes: Record<ModelSize, MasterSizeConfig>;
 }
 
@@ -321,11 +330,17 @@ export function loadPipelineConfig(options: LoadPipelineConfigOptions = {}): Pip
 export function modelSettings<M extends ModelName>(
   config: PipelineConfig,
   model: M,
-): { size: ModelSize; lr: number; architecture: TrainConfig[M]["sizes"][ModelSize] } {
+): {
+  size: ModelSize;
+  lr: number;
+  initFrom: string | null;
+  architecture: TrainConfig[M]["sizes"][ModelSize];
+} {
   const section: TrainConfig[M] = config.train[model];
   return {
     size: section.size,
     lr: section.lr ?? config.train.optimizer.lr,
+    initFrom: section.init_from ?? null,
     architecture: section.sizes[section.size] as TrainConfig[M]["sizes"][ModelSize],
   };
 }

@@ -10,7 +10,7 @@ import { createModel, describeModel, type TrainSection } from "../models/archite
 import { chooseBackend } from "../models/backend/index.ts";
 import { describeCost, measureCost } from "../models/cost.ts";
 import { readSplit, ShardTrainingData } from "../models/data.ts";
-import { saveModelDirectory } from "../models/io.ts";
+import { initialiseFromDirectory, saveModelDirectory } from "../models/io.ts";
 import { type TrainingLog, type TrainSettings, train } from "../models/train.ts";
 import { createTracker } from "../pipeline/tracking/tracker.ts";
 import { loadPipelineConfig, type ModelName, modelSettings } from "./config.ts";
@@ -49,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
   const checkpointDir = values.checkpoints ?? `data/checkpoints/${name}`;
   const config = loadPipelineConfig();
   const t = config.train;
-  const { size, lr } = modelSettings(config, name);
+  const { size, lr, initFrom } = modelSettings(config, name);
   const backendName = values.backend ?? (t.backend === "auto" ? undefined : t.backend);
   const backend = await chooseBackend({ force: backendName, threads: t.threads });
 
@@ -82,18 +82,34 @@ export async function main(args: string[]): Promise<number> {
     checkpoint_every_steps: t.checkpoint_every_steps,
     log_every_steps: t.log_every_steps,
   };
+  const model = createModel(description, chars, t.seed);
+  let init: { dir: string; weights_md5: string } | null = null;
+  if (initFrom) {
+    try {
+      init = { dir: initFrom, weights_md5: initialiseFromDirectory(model, input, initFrom) };
+    } catch (error) {
+      model.dispose();
+      throw new Error(`pipeline.config.yaml train.${name}.init_from: ${(error as Error).message}`);
+    }
+    process.stderr.write(`[train ${name}] starting from the weights of ${initFrom}\n`);
+  }
   const fingerprint = createHash("md5")
-    .update(JSON.stringify({ description, settings, chars, dataset, backend: backend.id }))
+    .update(JSON.stringify({ description, settings, chars, dataset, backend: backend.id, init }))
     .digest("hex");
 
-  const model = createModel(description, chars, t.seed);
   const cost = await measureCost(model);
   process.stderr.write(`[ocrflow] ${name}-${size}: ${describeCost(cost)}\n`);
 
   const tracker = createTracker(config.tracking);
   await tracker.start({ name: `train ${name}`, type: "training", tags: [name, size] });
   tracker.logParams({
-    model: { architecture: name, size, parameters: cost.parameters, backend: backend.id },
+    model: {
+      architecture: name,
+      size,
+      parameters: cost.parameters,
+      backend: backend.id,
+      init_from: initFrom,
+    },
     train: flatten(settings),
     architecture: flatten(description.settings),
   });
@@ -146,6 +162,7 @@ export async function main(args: string[]): Promise<number> {
         // Lets the report draw this model's own curves (runs/<run_id>/metrics.jsonl), not the newest run's.
         run_id: tracker.runId,
         profile: config.profile,
+        init_from: init,
       },
       dataset,
       metrics,

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createModel } from "../architectures.ts";
 import { chooseBackend } from "../backend/index.ts";
+import { sinusoid2d } from "../nn.ts";
 import { MINI, TOY_CHARS, TOY_INPUT, toyLines } from "../toy.ts";
 import type { ParseqModel } from "./model.ts";
 
@@ -39,5 +40,26 @@ describe("parseq loss", () => {
     }
     model.dispose();
     images.dispose();
+  });
+
+  it("positions: sinusoid starts the encoder's position embedding at a 2D sinusoid, learned: at N(0, 0.02)", () => {
+    const settings = { ...MINI.parseq.settings, stem: "conv", patch: { height: 4, width: 4 } };
+    const make = (positions: string) =>
+      createModel({ ...MINI.parseq, settings: { ...settings, positions } }, [...TOY_CHARS], 3) as ParseqModel;
+    const sinus = make("sinusoid");
+    const learned = make("learned");
+    const grid = { rows: TOY_INPUT.height / 4, cols: TOY_INPUT.width / 4 };
+    const expected = sinusoid2d(grid.rows, grid.cols, 32);
+    expect(sinus.params.get("enc.pos").arraySync()).toEqual(expected.arraySync());
+    const std = tf.tidy(
+      () => tf.moments(learned.params.get("enc.pos")).variance.sqrt().dataSync()[0] as number,
+    );
+    expect(std).toBeLessThan(0.03);
+    // The tokens are brought to the positions' scale: the patch projection is He-like, not 0.02.
+    const patchStd = (m: ParseqModel) =>
+      tf.tidy(() => tf.moments(m.params.get("enc.patch.w")).variance.sqrt().dataSync()[0] as number);
+    expect(patchStd(sinus)).toBeGreaterThan(3 * patchStd(learned));
+    for (const m of [sinus, learned]) m.dispose();
+    expected.dispose();
   });
 });

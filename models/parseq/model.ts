@@ -23,6 +23,7 @@ import {
   mlp,
   ParameterStore,
   projectKeyValue,
+  sinusoid2d,
 } from "../nn.ts";
 import type { InputShape } from "../preprocess.ts";
 import { type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
@@ -87,9 +88,12 @@ export class ParseqModel implements SequenceModel {
         }
         cin = cout;
       });
-      defineLinear(p, "enc.patch", cin, d);
+      // With sinusoidal positions (about unit size) the tokens are made about unit size too (He-like, as the
+      // stem's BN + ReLU features): otherwise the positions drown them.
+      defineLinear(p, "enc.patch", cin, d, s.positions === "sinusoid" ? Math.sqrt(1 / cin) : 0.02);
     } else defineLinear(p, "enc.patch", ph * pw, d);
-    p.normal("enc.pos", [this.grid.rows * this.grid.cols, d], 0.02);
+    if (s.positions === "sinusoid") p.initialised("enc.pos", sinusoid2d(this.grid.rows, this.grid.cols, d));
+    else p.normal("enc.pos", [this.grid.rows * this.grid.cols, d], 0.02);
     for (let i = 0; i < s.encoder.depth; i++) {
       defineLayerNorm(p, `enc.${i}.ln1`, d);
       defineAttention(p, `enc.${i}.attn`, d);
