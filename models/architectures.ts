@@ -94,7 +94,7 @@ export const DEFAULT_SIZES = {
       embed_dim: 128,
       encoder: { depth: 3, heads: 4, mlp_ratio: 3 },
       decoder: { depth: 1, heads: 4, mlp_ratio: 3 },
-      dropout: 0.1,
+      dropout: 0,
       ctc_weight: 0.5,
     },
     base: {
