@@ -40,6 +40,28 @@ function paramsFilesOf(loaded: { pipeline: PipelineDef; selected: StageName[] })
   return [...files];
 }
 
+/**
+ * `-S file:key=value` for a params file that no stage reads would change nothing; most often the file was left out
+ * (`-S train.epochs=3` means params.yaml, as in DVC), so say which files the stages do read.
+ */
+function unreadOverrides(pipeline: PipelineDef, overrides: ParamOverrides): Problem[] {
+  const read = paramsFilesOf({ pipeline, selected: pipeline.stages.map((s) => s.name) });
+  const problems: Problem[] = [];
+  for (const [file, values] of Object.entries(overrides)) {
+    if (read.includes(posix.normalize(file))) continue;
+    for (const key of Object.keys(values))
+      problems.push({
+        kind: "override",
+        message: `-S ${file}:${key}: no stage of dvc.yaml reads ${file}, so this would change nothing`,
+        location: { file, key },
+        expected: read.length
+          ? `a params file the stages read: ${read.map((f) => `-S ${f}:${key}=…`).join(" or ")}`
+          : "no -S: no stage declares params",
+      });
+  }
+  return problems;
+}
+
 /** Loads and checks everything; throws `ProblemsError` listing every problem found. */
 export function loadPipeline(options: EngineOptions): Loaded {
   const dvcYaml = join(options.root, "dvc.yaml");
@@ -53,6 +75,7 @@ export function loadPipeline(options: EngineOptions): Loaded {
   const { lock, problems: lockProblems } = readLockFile(join(options.root, "dvc.lock"));
   problems.push(...lockProblems);
   if (problems.length > 0) throw new ProblemsError(problems);
+  problems.push(...unreadOverrides(pipeline, options.overrides ?? {}));
   const selected = options.singleItem ? targets.names : withUpstream(graph, targets.names);
   // Params files that declare a JSON Schema are validated (with overrides applied) before anything runs.
   for (const file of paramsFilesOf({ pipeline, selected })) {

@@ -19,7 +19,8 @@ export type ProblemKind =
   | "missing-dependency"
   | "missing-file"
   | "unknown-target"
-  | "lock";
+  | "lock"
+  | "override";
 
 export interface Problem {
   kind: ProblemKind;

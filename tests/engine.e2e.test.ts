@@ -210,6 +210,14 @@ describe("engine end to end", () => {
     });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("epochs");
+    // An override of a file no stage reads (no file given: params.yaml, as in DVC) would be ignored: refused.
+    const unread = spawnSync(process.execPath, [cli, "run", "-C", dir, "-S", "epochs=5"], {
+      encoding: "utf8",
+    });
+    expect(unread.status).toBe(2);
+    expect(unread.stderr).toContain("no stage of dvc.yaml reads params.yaml");
+    expect(unread.stderr).toContain("-S conf.yaml:epochs=…");
+    expect(existsSync(join(dir, "a.txt"))).toBe(false);
   });
 
   it("passes -S overrides to stages, records them in dvc.lock, and turns ::progress lines into progress events", async () => {
