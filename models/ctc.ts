@@ -197,7 +197,8 @@ export function defineColumnCtc(p: ParameterStore, dim: number, tokenizer: Token
 
 /**
  * `loss` plus `weight` × the auxiliary CTC loss of the encoder `features` (columnCtcLoss with the head of
- * defineColumnCtc) while training; `loss` alone at inference or when `weight` is 0 or absent.
+ * defineColumnCtc) while training; `loss` alone at inference or when `weight` is 0 or absent. The two parts go
+ * to `ctx.lossParts` as `ce` and `ctc` when it is given.
  */
 export function withColumnCtc(
   loss: tf.Scalar,
@@ -211,5 +212,7 @@ export function withColumnCtc(
 ): tf.Scalar {
   if (!weight || !ctx.training) return loss;
   const aux = columnCtcLoss(p, "ctc", features, grid, labels, tokenizer);
+  ctx.lossParts?.set("ce", tf.keep(loss));
+  ctx.lossParts?.set("ctc", tf.keep(aux));
   return tf.add(loss, tf.mul(aux, weight)) as tf.Scalar;
 }

@@ -22,6 +22,11 @@ export interface ForwardContext {
   training: boolean;
   /** Seeds dropout (training only). */
   seeds?: SeedSequence;
+  /**
+   * Receives the parts of a composite loss (`ce`, `ctc`), kept out of the caller's tidy: the caller reads and
+   * disposes of them.
+   */
+  lossParts?: Map<string, tf.Scalar>;
 }
 
 /**

@@ -45,6 +45,8 @@ describe("train", () => {
       expect(last).toBeLessThan(first * 0.7);
       expect(after.loss).toBeLessThan(before.loss * 0.7);
       expect(after.exact_match).toBeGreaterThan(before.exact_match + 0.25);
+      // No auxiliary loss: no parts.
+      expect(result.history[0]?.train_ce).toBeUndefined();
     });
   }
 
@@ -61,6 +63,16 @@ describe("train", () => {
     expect(result.status).toBe("completed");
     expect(after.loss).toBeLessThan(before.loss * 0.7);
     expect(after.exact_match).toBeGreaterThan(before.exact_match + 0.25);
+    // The epoch records split the training loss into its cross-entropy and CTC parts.
+    for (const record of result.history) {
+      expect(record.train_ce).toBeGreaterThan(0);
+      expect(record.train_ctc).toBeGreaterThan(0);
+      expect(record.train_loss).toBeCloseTo(
+        (record.train_ce as number) + 0.5 * (record.train_ctc as number),
+        4,
+      );
+    }
+    expect(result.history[0]?.train_ctc).toBeGreaterThan(result.history.at(-1)?.train_ctc as number);
   });
 
   it("a run killed after a checkpoint resumes to the same weights as an uninterrupted run", async () => {

@@ -59,6 +59,12 @@ export interface EpochRecord {
   epoch: number;
   steps: number;
   train_loss: number;
+  /**
+   * The parts of train_loss when it has an auxiliary CTC term (train_loss = train_ce + ctc_weight × train_ctc):
+   * train_ce is what val_loss measures.
+   */
+  train_ce?: number;
+  train_ctc?: number;
   val_loss: number;
   val_exact_match: number;
   val_cer: number;
@@ -83,6 +89,8 @@ export interface LoopState {
   /** Running sums of the current epoch's loss. */
   epochLossSum: number;
   epochImages: number;
+  /** Running sums of the loss parts (absent in checkpoints of older versions). */
+  epochPartSums?: Record<string, number>;
 }
 
 export interface TrainOptions {
@@ -230,11 +238,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           model.input,
         );
         const texts = batch.map((b) => b.text);
+        const lossParts = new Map<string, tf.Scalar>();
         const { value, grads } = tf.variableGrads(
           () =>
             model.loss(images, texts, {
               labelSmoothing: settings.label_smoothing,
-              ctx: { training: true, seeds: new SeedSequence(stepSeed) },
+              ctx: { training: true, seeds: new SeedSequence(stepSeed), lossParts },
               seed: stepSeed,
             }),
           trainable,
@@ -242,6 +251,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const gradNorm = optimizer.apply(grads, lr);
         const loss = value.dataSync()[0] as number;
         value.dispose();
+        const parts: Record<string, number> = {};
+        for (const [name, t] of lossParts) {
+          parts[name] = t.dataSync()[0] as number;
+          t.dispose();
+        }
         images.dispose();
         for (const g of Object.values(grads)) g.dispose();
         if (!Number.isFinite(loss))
@@ -251,12 +265,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         stepsThisSession++;
         state.epochLossSum += loss * batch.length;
         state.epochImages += batch.length;
+        const sums = (state.epochPartSums ??= {});
+        for (const [name, v] of Object.entries(parts)) sums[name] = (sums[name] ?? 0) + v * batch.length;
         const every = Math.max(1, settings.log_every_steps);
         if (state.globalStep % every === 0 || state.stepInEpoch === perEpoch) {
           const seconds = (performance.now() - epochStart) / 1000;
           const rate = ((state.stepInEpoch - epochStartStep) * settings.batch_size) / Math.max(seconds, 1e-9);
           const eta = ((totalSteps - state.globalStep) * settings.batch_size) / Math.max(rate, 1e-9);
           log.scalar("loss", "train", state.globalStep, loss);
+          for (const [name, v] of Object.entries(parts))
+            log.scalar("loss", `train_${name}`, state.globalStep, v);
           log.scalar("lr", "train", state.globalStep, lr);
           log.scalar("grad_norm", "train", state.globalStep, gradNorm);
           log.scalar("speed", "images_per_second", state.globalStep, rate);
@@ -283,6 +301,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         epoch: state.epoch + 1,
         steps: state.globalStep,
         train_loss: state.epochImages ? state.epochLossSum / state.epochImages : 0,
+        ...Object.fromEntries(
+          Object.entries(state.epochPartSums ?? {}).map(([name, sum]) => [
+            `train_${name}`,
+            sum / Math.max(1, state.epochImages),
+          ]),
+        ),
         val_loss: val.loss,
         val_exact_match: val.exact_match,
         val_cer: val.cer,
@@ -311,7 +335,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (improved) state.badEpochs = 0;
       else state.badEpochs++;
       log.text(
-        `epoch ${record.epoch}: train loss ${record.train_loss.toFixed(4)}, val loss ${record.val_loss.toFixed(4)}, ` +
+        `epoch ${record.epoch}: train loss ${record.train_loss.toFixed(4)}` +
+          `${record.train_ce !== undefined ? ` (cross-entropy ${record.train_ce.toFixed(4)}, CTC ${record.train_ctc?.toFixed(4)})` : ""}` +
+          `, val loss ${record.val_loss.toFixed(4)}, ` +
           `val exact match ${record.val_exact_match.toFixed(4)}, val CER ${record.val_cer.toFixed(4)}` +
           `${improved ? " (best)" : tie ? " (best: same metric, lower val loss)" : ""}, ${record.images_per_second.toFixed(1)} img/s`,
       );
@@ -319,6 +345,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.stepInEpoch = 0;
       state.epochLossSum = 0;
       state.epochImages = 0;
+      state.epochPartSums = {};
       if (settings.early_stopping.patience > 0 && state.badEpochs >= settings.early_stopping.patience) {
         state.stoppedEarly = true;
         log.text(`early stop: no ${metric} improvement for ${state.badEpochs} epochs`);
