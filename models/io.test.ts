@@ -83,6 +83,18 @@ describe("model directory", () => {
     );
     expect(() => initialiseFromDirectory(wider, TOY_INPUT, out)).toThrow(/init-source: .* is .*, not /);
     expect(() => initialiseFromDirectory(fresh, { ...TOY_INPUT, width: 64 }, out)).toThrow(/input/);
+    // A source with weights the model lacks (here the CTC head) is another configuration, not loaded in part.
+    const withCtc = createModel(
+      { ...MINI.master, settings: { ...MINI.master.settings, ctc_weight: 0.5 } },
+      [...TOY_CHARS],
+      5,
+    );
+    const ctcDir = join(dir, "init-ctc");
+    await saveModelDirectory(ctcDir, withCtc, { description: MINI.master });
+    expect(() => initialiseFromDirectory(fresh, TOY_INPUT, ctcDir)).toThrow(
+      /weights this model does not have: ctc\.w/,
+    );
+    withCtc.dispose();
     expect(() => initialiseFromDirectory(fresh, TOY_INPUT, join(dir, "missing"))).toThrow(/no model\.json/);
     for (const m of [source, fresh, parseq, otherCharset, wider]) m.dispose();
   });

@@ -145,27 +145,32 @@ export function initialiseFromDirectory(
 ): string {
   const read = <T>(file: string): T => {
     const path = join(dir, file);
-    if (!existsSync(path)) throw new Error(`init_from ${dir}: no ${file} (not a model directory)`);
+    if (!existsSync(path)) throw new Error(`${dir}: no ${file} (not a model directory)`);
     return JSON.parse(readFileSync(path, "utf8")) as T;
   };
   const modelJson = read<ModelJson>("model.json");
   if (modelJson.format !== MODEL_FORMAT)
-    throw new Error(`init_from ${dir}/model.json: not an ocrflow recognizer (format ${modelJson.format})`);
+    throw new Error(`${dir}/model.json: not an ocrflow recognizer (format ${modelJson.format})`);
   const source = modelJson.modelTopology;
   if (source.architecture !== model.architecture)
-    throw new Error(`init_from ${dir}: a ${source.architecture} model, not ${model.architecture}`);
+    throw new Error(`${dir}: a ${source.architecture} model, not ${model.architecture}`);
   if (JSON.stringify(source.input) !== JSON.stringify(input))
-    throw new Error(`init_from ${dir}: input ${JSON.stringify(source.input)}, not ${JSON.stringify(input)}`);
+    throw new Error(`${dir}: input ${JSON.stringify(source.input)}, not ${JSON.stringify(input)}`);
   const charset = read<CharsetJson>("charset.json");
   if (charset.chars.join("") !== model.tokenizer.chars.join(""))
-    throw new Error(`init_from ${dir}: charset.json differs from the configured charset`);
+    throw new Error(`${dir}: charset.json differs from the configured charset`);
   const weights = decodeNamed(dir, modelJson.weightsManifest);
   try {
+    const extra = Object.keys(weights).filter((name) => !model.params.named().has(name));
+    if (extra.length > 0)
+      throw new Error(
+        `${dir}: weights this model does not have: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", …" : ""} (another size or settings?)`,
+      );
     for (const [name, v] of model.params.named()) {
       const w = weights[name];
-      if (!w) throw new Error(`init_from ${dir}: no weights for ${name} (another size or settings?)`);
+      if (!w) throw new Error(`${dir}: no weights for ${name} (another size or settings?)`);
       if (w.shape.join("x") !== v.shape.join("x"))
-        throw new Error(`init_from ${dir}: ${name} is ${w.shape.join("x")}, not ${v.shape.join("x")}`);
+        throw new Error(`${dir}: ${name} is ${w.shape.join("x")}, not ${v.shape.join("x")}`);
       v.assign(w);
     }
   } finally {

@@ -99,9 +99,16 @@ describe("nn layers with written-out gradients", () => {
   });
 
   it("a 2D sinusoid codes the column in the first half of the channels and the row in the second", () => {
-    const code = sinusoid2d(3, 5, 8).arraySync();
-    const cols = sinusoid(5, 4).arraySync();
-    const rows = sinusoid(3, 4).arraySync();
+    const read = (t: tf.Tensor2D) => {
+      const values = t.arraySync();
+      t.dispose();
+      return values;
+    };
+    const before = tf.memory().numTensors;
+    const code = read(sinusoid2d(3, 5, 8));
+    const cols = read(sinusoid(5, 4));
+    const rows = read(sinusoid(3, 4));
+    expect(tf.memory().numTensors).toBe(before);
     expect(code).toHaveLength(15);
     for (let r = 0; r < 3; r++)
       for (let c = 0; c < 5; c++) {

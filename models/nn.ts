@@ -415,8 +415,13 @@ export function sinusoid(length: number, dim: number): tf.Tensor2D {
  */
 export function sinusoid2d(rows: number, cols: number, dim: number): tf.Tensor2D {
   const half = Math.floor(dim / 2);
-  const col = sinusoid(cols, half).dataSync();
-  const row = sinusoid(rows, dim - half).dataSync();
+  const read = (t: tf.Tensor2D) => {
+    const values = t.dataSync() as Float32Array;
+    t.dispose();
+    return values;
+  };
+  const col = read(sinusoid(cols, half));
+  const row = read(sinusoid(rows, dim - half));
   const values = new Float32Array(rows * cols * dim);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {

@@ -89,8 +89,9 @@ export interface LoopState {
   /** Running sums of the current epoch's loss. */
   epochLossSum: number;
   epochImages: number;
-  /** Running sums of the loss parts (absent in checkpoints of older versions). */
+  /** Running sums of the loss parts and the images they cover (absent in checkpoints of older versions). */
   epochPartSums?: Record<string, number>;
+  epochPartImages?: number;
 }
 
 export interface TrainOptions {
@@ -267,6 +268,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         state.epochImages += batch.length;
         const sums = (state.epochPartSums ??= {});
         for (const [name, v] of Object.entries(parts)) sums[name] = (sums[name] ?? 0) + v * batch.length;
+        if (Object.keys(parts).length > 0)
+          state.epochPartImages = (state.epochPartImages ?? 0) + batch.length;
         const every = Math.max(1, settings.log_every_steps);
         if (state.globalStep % every === 0 || state.stepInEpoch === perEpoch) {
           const seconds = (performance.now() - epochStart) / 1000;
@@ -304,7 +307,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ...Object.fromEntries(
           Object.entries(state.epochPartSums ?? {}).map(([name, sum]) => [
             `train_${name}`,
-            sum / Math.max(1, state.epochImages),
+            sum / Math.max(1, state.epochPartImages ?? 0),
           ]),
         ),
         val_loss: val.loss,
@@ -346,6 +349,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       state.epochLossSum = 0;
       state.epochImages = 0;
       state.epochPartSums = {};
+      state.epochPartImages = 0;
       if (settings.early_stopping.patience > 0 && state.badEpochs >= settings.early_stopping.patience) {
         state.stoppedEarly = true;
         log.text(`early stop: no ${metric} improvement for ${state.badEpochs} epochs`);

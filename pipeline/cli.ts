@@ -2,7 +2,7 @@
 // results. Other parts of the product add their own commands to the same program.
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { isAbsolute, posix, relative, resolve, sep } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { groupParamOverrides, parseParamOverride } from "./config.ts";
 import { type DagFormat, renderDag } from "./dag.ts";
@@ -65,10 +65,16 @@ interface CommonOptions {
   config: string;
 }
 
+/**
+ * `-S` and `--profile` overrides by params file, the file as dvc.yaml names it (repo-relative, normalised), so that
+ * `./pipeline.config.yaml` or an absolute path reach validation, dvc.lock and the stages alike.
+ */
 function overridesFrom(options: CommonOptions): ParamOverrides {
   const parsed = options.set.map((arg) => parseParamOverride(arg, "params.yaml"));
   if (options.profile) parsed.push({ file: options.config, key: "profile", value: options.profile });
-  return groupParamOverrides(parsed);
+  const repoPath = (file: string) =>
+    posix.normalize((isAbsolute(file) ? relative(options.cwd, file) : file).split(sep).join("/"));
+  return groupParamOverrides(parsed.map((o) => ({ ...o, file: repoPath(o.file) })));
 }
 
 function addCommonOptions(command: Command): Command {

@@ -52,7 +52,7 @@ function unreadOverrides(pipeline: PipelineDef, overrides: ParamOverrides): Prob
     for (const key of Object.keys(values))
       problems.push({
         kind: "override",
-        message: `-S ${file}:${key}: no stage of dvc.yaml reads ${file}, so this would change nothing`,
+        message: `${key === "profile" ? `--profile (or -S ${file}:profile)` : `-S ${file}:${key}`}: no stage of dvc.yaml reads ${file}, so this would change nothing`,
         location: { file, key },
         expected: read.length
           ? `a params file the stages read: ${read.map((f) => `-S ${f}:${key}=…`).join(" or ")}`

@@ -140,7 +140,8 @@ export interface ParseqSizeConfig {
   stem_depth?: number;
   /**
    * The encoder's position embedding at initialisation: learned from N(0, 0.02) as ViT/parseq (default), or a 2D
-   * sinusoid (half the channels code the column, half the row) at the scale of the patch tokens, still learned.
+   * sinusoid (half the channels code the column, half the row), still learned, with the patch tokens projected to
+   * about unit size to match it.
    */
   positions?: "learned" | "sinusoid";
   embed_dim: number;

@@ -94,7 +94,16 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`[train ${name}] starting from the weights of ${initFrom}\n`);
   }
   const fingerprint = createHash("md5")
-    .update(JSON.stringify({ description, settings, chars, dataset, backend: backend.id, init }))
+    .update(
+      JSON.stringify({
+        description,
+        settings,
+        chars,
+        dataset,
+        backend: backend.id,
+        ...(init ? { init } : {}),
+      }),
+    )
     .digest("hex");
 
   const cost = await measureCost(model);

@@ -218,6 +218,21 @@ describe("engine end to end", () => {
     expect(unread.stderr).toContain("no stage of dvc.yaml reads params.yaml");
     expect(unread.stderr).toContain("-S conf.yaml:epochs=…");
     expect(existsSync(join(dir, "a.txt"))).toBe(false);
+    const profile = spawnSync(process.execPath, [cli, "run", "-C", dir, "--profile", "smoke"], {
+      encoding: "utf8",
+    });
+    expect(profile.status).toBe(2);
+    expect(profile.stderr).toContain(
+      "--profile (or -S pipeline.config.yaml:profile): no stage of dvc.yaml reads",
+    );
+    // `./conf.yaml` and an absolute path name the same file as dvc.yaml's `conf.yaml`: validated like it.
+    for (const file of ["./conf.yaml", join(dir, "conf.yaml")]) {
+      const same = spawnSync(process.execPath, [cli, "run", "-C", dir, "-S", `${file}:epochs=-1`], {
+        encoding: "utf8",
+      });
+      expect(same.status, file).toBe(2);
+      expect(same.stderr, file).toContain("epochs: must be >= 1");
+    }
   });
 
   it("passes -S overrides to stages, records them in dvc.lock, and turns ::progress lines into progress events", async () => {

@@ -72,12 +72,12 @@ export class ParseqModel implements SequenceModel {
     this.grid = { rows: input.height / ph, cols: input.width / pw };
     const d = s.embed_dim;
     const p = this.params;
+    let cin = 1;
     if (s.stem === "conv") {
       if (!isPowerOfTwo(ph) || !isPowerOfTwo(pw))
         throw new Error(`parseq: a conv stem needs a patch of powers of 2, not ${ph}x${pw}`);
       for (let h = ph, w = pw; h > 1 || w > 1; h = Math.max(1, h / 2), w = Math.max(1, w / 2))
         this.stemStrides.push([h > 1 ? 2 : 1, w > 1 ? 2 : 1]);
-      let cin = 1;
       this.stemStrides.forEach((_, i) => {
         const cout = Math.min(d, 32 * 2 ** i);
         defineConv(p, `enc.stem.${i}.conv`, 3, 3, cin, cout);
@@ -88,10 +88,11 @@ export class ParseqModel implements SequenceModel {
         }
         cin = cout;
       });
-      // With sinusoidal positions (about unit size) the tokens are made about unit size too (He-like, as the
-      // stem's BN + ReLU features): otherwise the positions drown them.
-      defineLinear(p, "enc.patch", cin, d, s.positions === "sinusoid" ? Math.sqrt(1 / cin) : 0.02);
-    } else defineLinear(p, "enc.patch", ph * pw, d);
+    }
+    // With sinusoidal positions (about unit size) the tokens are brought to about unit size too (a LeCun-scaled
+    // projection of the stem's features or the patch pixels): otherwise the positions drown them.
+    const patchIn = s.stem === "conv" ? cin : ph * pw;
+    defineLinear(p, "enc.patch", patchIn, d, s.positions === "sinusoid" ? Math.sqrt(1 / patchIn) : 0.02);
     if (s.positions === "sinusoid") p.initialised("enc.pos", sinusoid2d(this.grid.rows, this.grid.cols, d));
     else p.normal("enc.pos", [this.grid.rows * this.grid.cols, d], 0.02);
     for (let i = 0; i < s.encoder.depth; i++) {
