@@ -14,7 +14,7 @@ import { ShardReader } from "../datasets/shards.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { readSplit } from "../models/data.ts";
 import { loadModelDirectory } from "../models/io.ts";
-import { ScoreAccumulator } from "../models/metrics.ts";
+import { scoreTexts } from "../models/metrics.ts";
 import { asRecognizer } from "../models/recognizer.ts";
 import { loadPipelineConfig } from "../stages/config.ts";
 
@@ -76,11 +76,10 @@ try {
     const t0 = performance.now();
     const results = await recognizer.recognize(images);
     const seconds = (performance.now() - t0) / 1000;
-    const acc = new ScoreAccumulator();
-    results.forEach((r, i) => {
-      acc.add(r.text, samples[i]?.text ?? "", r.confidence);
-    });
-    const scores = acc.scores();
+    const scores = scoreTexts(
+      results,
+      samples.map((s) => s.text),
+    );
     const report = {
       model: `${config.architecture}-${config.size}`,
       dir,

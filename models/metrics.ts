@@ -29,6 +29,20 @@ export interface RecognitionScores {
   confidence: number;
 }
 
+/** Scores of predictions against their references, in order (a missing confidence counts as 0). */
+export function scoreTexts(
+  predictions: ReadonlyArray<{ text: string; confidence?: number }>,
+  references: readonly string[],
+): RecognitionScores {
+  if (predictions.length !== references.length)
+    throw new Error(`${predictions.length} predictions for ${references.length} references`);
+  const acc = new ScoreAccumulator();
+  predictions.forEach((p, i) => {
+    acc.add(p.text, references[i] as string, p.confidence ?? 0);
+  });
+  return acc.scores();
+}
+
 export class ScoreAccumulator {
   private count = 0;
   private exact = 0;
