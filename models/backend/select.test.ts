@@ -1,10 +1,14 @@
 // Backend choice: the fallback order, forcing by option or OCRFLOW_BACKEND, and the logged line.
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadNativeAddon } from "./native-addon.ts";
 import { BACKEND_ENV, chooseBackend, parseBackendId } from "./select.ts";
 
 const nativeBuilt = Boolean(loadNativeAddon().addon);
+const here = dirname(fileURLToPath(import.meta.url));
 
 describe("chooseBackend", () => {
   afterEach(() => {
@@ -36,6 +40,26 @@ describe("chooseBackend", () => {
     const forced = await chooseBackend({ force: "wasm", log: () => {} });
     expect(forced).toMatchObject({ id: "wasm", forced: true });
   });
+
+  it.skipIf(!nativeBuilt)(
+    `threads: the native backend runs the given number of threads (train.threads)${
+      nativeBuilt ? "" : " — skipped: the native addon is not built"
+    }`,
+    () => {
+      // A process of its own: OpenMP's thread count is fixed once the addon is loaded.
+      const script = `import { chooseBackend } from ${JSON.stringify(join(here, "select.ts"))};
+const choice = await chooseBackend({ threads: 1, log: () => {} });
+console.log(choice.detail);`;
+      const env = { ...process.env };
+      delete env.OCRFLOW_THREADS;
+      const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        encoding: "utf8",
+        env,
+      });
+      expect(run.stderr).toBe("");
+      expect(run.stdout).toMatch(/, 1 threads/);
+    },
+  );
 
   it("fails loudly when a forced backend is unavailable", async () => {
     await expect(chooseBackend({ force: "tensorflow-gpu", log: () => {} })).rejects.toThrow(
