@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { Recognizer } from "../models/recognizer.ts";
 
 /** Where `ocrflow compare` looks for a model when --model is not given. */
-export const DEFAULT_MODEL_DIR = join("models", "pretrained", "master-tiny");
+export const DEFAULT_MODEL_DIR = join("models", "pretrained", "parseq-tiny");
 
 /**
  * The model directory to use: the one given, else the default under `cwd`, else the one shipped with ocrflow

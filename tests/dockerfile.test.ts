@@ -123,6 +123,7 @@ describe(".dockerignore", () => {
       "pipeline/registry/index.ts",
       "stages/cli.ts",
       "models/pretrained/master-tiny/model.json",
+      "models/pretrained/parseq-tiny/model.json",
     ])
       expect(ignoredByDockerignore(path, patterns), path).toBe(false);
   });

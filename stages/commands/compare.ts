@@ -41,7 +41,7 @@ export function registerCompareCommand(program: Command): void {
     )
     .option(
       "--model <dir>",
-      "recognizer model directory for scans (default: models/pretrained/master-tiny when present)",
+      "recognizer model directory for scans (default: models/pretrained/parseq-tiny when present)",
     )
     .option("--backend <name>", "tfjs backend for recognition: tensorflow-gpu, tensorflow, native, wasm, cpu")
     .addOption(
