@@ -266,7 +266,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         stepsThisSession++;
         state.epochLossSum += loss * batch.length;
         state.epochImages += batch.length;
-        const sums = (state.epochPartSums ??= {});
+        state.epochPartSums ??= {};
+        const sums = state.epochPartSums;
         for (const [name, v] of Object.entries(parts)) sums[name] = (sums[name] ?? 0) + v * batch.length;
         if (Object.keys(parts).length > 0)
           state.epochPartImages = (state.epochPartImages ?? 0) + batch.length;
