@@ -40,13 +40,33 @@ async function encodeNamed(
   return { data: new Uint8Array(data as ArrayBuffer), specs };
 }
 
-function decodeNamed(dir: string, manifest: tf.io.WeightsManifestConfig): tf.NamedTensorMap {
+/** The bytes of the one weights group of `manifest` (its files in order) and their entries. */
+function readWeightBytes(
+  dir: string,
+  manifest: tf.io.WeightsManifestConfig,
+): { bytes: Buffer<ArrayBuffer>; specs: tf.io.WeightsManifestEntry[] } {
   const group = manifest[0];
   if (!group || manifest.length !== 1) throw new Error(`${dir}: expected one weights group in model.json`);
-  const buffers = group.paths.map((p) => readFileSync(join(dir, p)));
-  const total = Buffer.concat(buffers);
-  const data = total.buffer.slice(total.byteOffset, total.byteOffset + total.byteLength);
-  return tf.io.decodeWeights(data, group.weights);
+  return { bytes: Buffer.concat(group.paths.map((p) => readFileSync(join(dir, p)))), specs: group.weights };
+}
+
+function decodeWeightBytes({ bytes, specs }: ReturnType<typeof readWeightBytes>): tf.NamedTensorMap {
+  return tf.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    specs,
+  );
+}
+
+function decodeNamed(dir: string, manifest: tf.io.WeightsManifestConfig): tf.NamedTensorMap {
+  return decodeWeightBytes(readWeightBytes(dir, manifest));
+}
+
+/** model.json of a model directory, checked to be an ocrflow recognizer's. */
+function readModelJson(dir: string): ModelJson {
+  const modelJson = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelJson;
+  if (modelJson.format !== MODEL_FORMAT)
+    throw new Error(`${dir}/model.json: not an ocrflow recognizer (format ${modelJson.format})`);
+  return modelJson;
 }
 
 /** Writes `tmp`, then swaps it in for `dir`. */
@@ -114,9 +134,7 @@ export interface LoadedModel {
 }
 
 export function loadModelDirectory(dir: string): LoadedModel {
-  const modelJson = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelJson;
-  if (modelJson.format !== MODEL_FORMAT)
-    throw new Error(`${dir}/model.json: not an ocrflow recognizer (format ${modelJson.format})`);
+  const modelJson = readModelJson(dir);
   const charset = JSON.parse(readFileSync(join(dir, "charset.json"), "utf8")) as CharsetJson;
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as ModelConfigJson;
   const metricsFile = join(dir, "metrics.json");
@@ -143,30 +161,28 @@ export function initialiseFromDirectory(
   input: ModelDescription["input"],
   dir: string,
 ): string {
-  const read = <T>(file: string): T => {
-    const path = join(dir, file);
-    if (!existsSync(path)) throw new Error(`${dir}: no ${file} (not a model directory)`);
-    return JSON.parse(readFileSync(path, "utf8")) as T;
-  };
-  const modelJson = read<ModelJson>("model.json");
-  if (modelJson.format !== MODEL_FORMAT)
-    throw new Error(`${dir}/model.json: not an ocrflow recognizer (format ${modelJson.format})`);
+  for (const file of ["model.json", "charset.json"])
+    if (!existsSync(join(dir, file))) throw new Error(`${dir}: no ${file} (not a model directory)`);
+  const modelJson = readModelJson(dir);
   const source = modelJson.modelTopology;
   if (source.architecture !== model.architecture)
     throw new Error(`${dir}: a ${source.architecture} model, not ${model.architecture}`);
   if (JSON.stringify(source.input) !== JSON.stringify(input))
     throw new Error(`${dir}: input ${JSON.stringify(source.input)}, not ${JSON.stringify(input)}`);
-  const charset = read<CharsetJson>("charset.json");
+  const charset = JSON.parse(readFileSync(join(dir, "charset.json"), "utf8")) as CharsetJson;
   if (charset.chars.join("") !== model.tokenizer.chars.join(""))
     throw new Error(`${dir}: charset.json differs from the configured charset`);
-  const weights = decodeNamed(dir, modelJson.weightsManifest);
+  // One read of the weight files: decoded for the model, hashed for the run's fingerprint.
+  const bytes = readWeightBytes(dir, modelJson.weightsManifest);
+  const weights = decodeWeightBytes(bytes);
+  const params = model.params.named();
   try {
-    const extra = Object.keys(weights).filter((name) => !model.params.named().has(name));
+    const extra = Object.keys(weights).filter((name) => !params.has(name));
     if (extra.length > 0)
       throw new Error(
         `${dir}: weights this model does not have: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", …" : ""} (another size or settings?)`,
       );
-    for (const [name, v] of model.params.named()) {
+    for (const [name, v] of params) {
       const w = weights[name];
       if (!w) throw new Error(`${dir}: no weights for ${name} (another size or settings?)`);
       if (w.shape.join("x") !== v.shape.join("x"))
@@ -176,10 +192,7 @@ export function initialiseFromDirectory(
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
-  const hash = createHash("md5");
-  for (const group of modelJson.weightsManifest)
-    for (const p of group.paths) hash.update(readFileSync(join(dir, p)));
-  return hash.digest("hex");
+  return createHash("md5").update(bytes.bytes).digest("hex");
 }
 
 function defaultModelCard(config: ModelConfigJson, metrics?: Record<string, unknown>): string {
