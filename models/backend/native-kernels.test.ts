@@ -302,4 +302,26 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
       "batchNorm, no affine",
     );
   });
+
+  it("strided slices and constant pads of every rank, forward and gradients (each the other's gradient)", async () => {
+    for (let trial = 0; trial < 24; trial++) {
+      const shape = Array.from({ length: int(1, 5) }, () => int(1, 7));
+      const x = randomHost(shape, random);
+      const begin = shape.map((d) => int(0, d - 1));
+      const box = shape.map((d, i) => int(1, d - (begin[i] as number)));
+      await expectClose(
+        () => valueAndGrads((a) => tf.slice(a, begin, box), [x], 20 + trial),
+        `slice ${shape} at ${begin} size ${box}`,
+      );
+      const paddings = shape.map(() => [int(0, 3), int(0, 3)] as [number, number]);
+      const value = pick([0, 0, -2.5]);
+      await expectClose(
+        () => valueAndGrads((a) => tf.pad(a, paddings, value), [x], 50 + trial),
+        `pad ${shape} by ${JSON.stringify(paddings)} with ${value}`,
+      );
+    }
+    // The decoder's slice that took 150 ms in the cpu kernel: all but the last position of [B, T, classes].
+    const logits = randomHost([16, 33, 161], random);
+    await expectClose(() => tf.slice(toTensor(logits), [0, 0, 0], [16, 32, 161]), "slice of logits");
+  });
 });

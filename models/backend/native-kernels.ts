@@ -8,6 +8,7 @@ import {
   type KernelFunc,
   type MathBackendCPU,
   type NamedAttrMap,
+  slice_util,
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs";
@@ -535,6 +536,99 @@ const gatherImpl: NativeImpl = (inputs, backend, attrs) => {
 };
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Slice and pad                                                                                    */
+
+/**
+ * Copies the box `box` of `src` (shape `srcShape`, box corner `srcBegin`) into `dst` (shape `dstShape`, corner
+ * `dstBegin`), a contiguous run at a time: the trailing dimensions the box spans whole in both arrays merge
+ * into one run. The cpu kernels move strided slices and pads element by element through index arithmetic,
+ * 150 ms for one [64, 33, 161] slice.
+ */
+function copyBox(
+  src: Float32Array,
+  srcShape: readonly number[],
+  srcBegin: readonly number[],
+  dst: Float32Array,
+  dstShape: readonly number[],
+  dstBegin: readonly number[],
+  box: readonly number[],
+): void {
+  const rank = box.length;
+  if (rank === 0) {
+    dst[0] = src[0] as number;
+    return;
+  }
+  if (size(box) === 0) return;
+  let j = rank - 1;
+  let run = box[j] as number;
+  while (j > 0 && box[j] === srcShape[j] && box[j] === dstShape[j]) {
+    j--;
+    run *= box[j] as number;
+  }
+  const srcStrides = util.computeStrides(srcShape as number[]);
+  const dstStrides = util.computeStrides(dstShape as number[]);
+  const stride = (strides: number[], k: number) => (k === rank - 1 ? 1 : (strides[k] as number));
+  let srcBase = 0;
+  let dstBase = 0;
+  for (let k = 0; k < rank; k++) {
+    srcBase += (srcBegin[k] as number) * stride(srcStrides, k);
+    dstBase += (dstBegin[k] as number) * stride(dstStrides, k);
+  }
+  const rows = size(box.slice(0, j));
+  for (let r = 0; r < rows; r++) {
+    let rest = r;
+    let s = srcBase;
+    let d = dstBase;
+    for (let k = j - 1; k >= 0; k--) {
+      const extent = box[k] as number;
+      const i = rest % extent;
+      rest = (rest - i) / extent;
+      s += i * stride(srcStrides, k);
+      d += i * stride(dstStrides, k);
+    }
+    if (run >= 16) dst.set(src.subarray(s, s + run), d);
+    else for (let e = 0; e < run; e++) dst[d + e] = src[s + e] as number;
+  }
+}
+
+/** Strided slices (the contiguous ones stay with the cpu kernel, which returns a view). */
+const sliceImpl: NativeImpl = (inputs, backend, attrs) => {
+  const { x } = inputs;
+  if (!x || !isF32(x) || x.shape.length === 0) return undefined;
+  const [begin = [], box = []] = slice_util.parseSliceParams(
+    x,
+    attrs.begin as number[],
+    attrs.size as number[],
+  );
+  slice_util.assertParamsValid(x, begin, box);
+  if (slice_util.isSliceContinous(x.shape, begin, box)) return undefined;
+  const out = alloc(backend, size(box));
+  copyBox(f32(backend, x), x.shape, begin, out, box, new Array(box.length).fill(0), box);
+  return output(backend, box, out);
+};
+
+/** Constant padding (the gradient of a slice). */
+const padImpl: NativeImpl = (inputs, backend, attrs) => {
+  const { x } = inputs;
+  if (!x || !isF32(x) || x.shape.length === 0) return undefined;
+  const paddings = attrs.paddings as [number, number][];
+  const value = Number(attrs.constantValue ?? 0);
+  const outShape = x.shape.map((d, i) => (paddings[i]?.[0] ?? 0) + d + (paddings[i]?.[1] ?? 0));
+  const out = alloc(backend, size(outShape), value === 0);
+  if (value !== 0) out.fill(value);
+  copyBox(
+    f32(backend, x),
+    x.shape,
+    new Array(x.shape.length).fill(0),
+    out,
+    outShape,
+    paddings.map((p) => p[0]),
+    x.shape,
+  );
+  return output(backend, outShape, out);
+};
+
+/* ---------------------------------------------------------------------------------------------- */
 
 /** The kernels this backend replaces, by tfjs kernel name. */
 export function nativeImpls(addon: NativeAddon): Record<string, NativeImpl> {
@@ -553,6 +647,8 @@ export function nativeImpls(addon: NativeAddon): Record<string, NativeImpl> {
     GatherV2: gatherImpl,
     Tile: tileImpl(addon),
     FusedBatchNorm: batchNormImpl(addon),
+    Slice: sliceImpl,
+    PadV2: padImpl,
   };
   for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(addon, op);
   for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(addon, op);
