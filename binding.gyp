@@ -9,7 +9,7 @@
     {
       "target_name": "ocrflow_blas",
       "sources": ["native/ocrflow_blas.c"],
-      "cflags": ["-O3", "-march=x86-64-v3", "-fopenmp", "-std=gnu11", "-Wall"],
+      "cflags": ["-O3", "-march=x86-64-v3", "-fno-trapping-math", "-fno-math-errno", "-fopenmp", "-std=gnu11", "-Wall"],
       "cflags!": ["-O2"],
       "ldflags": ["-fopenmp"],
       "conditions": [

@@ -1,6 +1,7 @@
 // Building blocks shared by the recognizers, in raw tfjs ops so they run on every backend: a named parameter
 // store with seeded initialisation, linear, layer/batch norm, GELU, multi-head attention, dropout, embeddings.
 import * as tf from "@tensorflow/tfjs";
+import { hasNativeGelu, nativeGelu, nativeGeluGrad } from "./backend/gelu.ts";
 
 /** Variable names must be unique in the tfjs engine, across models too. */
 let stores = 0;
@@ -194,7 +195,24 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  * GELU, tanh approximation; x*x*x rather than pow (slow on wasm). The gradient is written out (tf.customGrad):
  * 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2), with t the saved tanh.
  */
-export const gelu = customOp((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return hasNativeGelu(x) ? fusedGelu(x) : composedGelu(x);
+}
+
+/** The same GELU and gradient as one native kernel each (models/backend/gelu.ts). */
+const fusedGelu = customOp((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [y, t] = nativeGelu(x);
+  save([x, t]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ts] = saved as [tf.Tensor, tf.Tensor];
+      return [nativeGeluGrad(dy, xs, ts)];
+    },
+  };
+}) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+const composedGelu = customOp((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), GELU_C);
   const t = tf.tanh(inner);
   save([x, t]);

@@ -78,6 +78,10 @@ export interface NativeAddon {
     mul: Float32Array,
     add: Float32Array,
   ): void;
+  /** GELU (tanh approximation) of n elements; t, when given, receives the tanh term for the gradient. */
+  gelu(x: Float32Array, y: Float32Array, t: Float32Array | null, n: number): void;
+  /** The GELU gradient from the saved input and tanh term. */
+  geluGrad(dy: Float32Array, x: Float32Array, t: Float32Array, dx: Float32Array, n: number): void;
   /** y[i] = 1/keepProb with probability keepProb, else 0; the same mask for the same seed. */
   dropoutMask(y: Float32Array, keepProb: number, seed: number): void;
   setThreads(n: number): void;

@@ -2,6 +2,7 @@
 // and gradient. Tolerance: max |native - cpu| <= 1e-4 * max(1, max |cpu|) (float32, different summation order).
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
+import { gelu } from "../nn.ts";
 import {
   compareBackends,
   type HostTensor,
@@ -10,6 +11,7 @@ import {
   toTensor,
   valueAndGrads,
 } from "./compare-backends.ts";
+import { GELU_KERNEL } from "./gelu.ts";
 import { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
 import { broadcastPlan } from "./native-kernels.ts";
 
@@ -301,6 +303,50 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
       () => tf.batchNorm(toTensor(act), toTensor(m), positive(toTensor(v))),
       "batchNorm, no affine",
     );
+  });
+
+  it("exp, tanh and sigmoid (a vectorised polynomial exp) to float precision over the whole range", async () => {
+    const previous = tf.getBackend();
+    await tf.setBackend(NATIVE_BACKEND);
+    const n = 20001;
+    const xs = Float32Array.from({ length: n }, (_, i) => -86 + (174 * i) / (n - 1));
+    const exp = (await tf.tidy(() => tf.exp(tf.tensor1d(xs))).data()) as Float32Array;
+    const tanh = (await tf.tidy(() => tf.tanh(tf.tensor1d(xs))).data()) as Float32Array;
+    const sigmoid = (await tf.tidy(() => tf.sigmoid(tf.tensor1d(xs))).data()) as Float32Array;
+    let expError = 0;
+    let tanhError = 0;
+    let sigmoidError = 0;
+    xs.forEach((x, i) => {
+      const e = Math.exp(x);
+      expError = Math.max(expError, Math.abs((exp[i] as number) - e) / e);
+      tanhError = Math.max(tanhError, Math.abs((tanh[i] as number) - Math.tanh(x)));
+      sigmoidError = Math.max(sigmoidError, Math.abs((sigmoid[i] as number) - 1 / (1 + Math.exp(-x))));
+    });
+    expect(expError).toBeLessThan(3e-7);
+    expect(tanhError).toBeLessThan(1e-6);
+    expect(sigmoidError).toBeLessThan(1e-6);
+    const edges = await tf.tidy(() => tf.exp(tf.tensor1d([-1000, -90, 0, 89, 1000, Number.NaN]))).data();
+    await tf.setBackend(previous);
+    expect(Array.from(edges)).toEqual([
+      0,
+      0,
+      1,
+      Number.POSITIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+    ]);
+  });
+
+  it("GELU: the fused native kernels against the composed ops of the cpu backend, forward and gradient", async () => {
+    expect(tf.getKernel(GELU_KERNEL, NATIVE_BACKEND)).toBeDefined();
+    for (const shape of [[7], [3, 5, 11], [2, 4, 8, 9]]) {
+      // Wide inputs: the tanh saturates on both sides.
+      const x = randomHost(shape, random);
+      x.values.forEach((v, i) => {
+        x.values[i] = v * 6;
+      });
+      await expectClose(() => valueAndGrads((a) => gelu(a), [x], 30), `gelu ${shape}`);
+    }
   });
 
   it("strided slices and constant pads of every rank, forward and gradients (each the other's gradient)", async () => {
