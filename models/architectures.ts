@@ -127,7 +127,7 @@ export const DEFAULT_PARSEQ_TRAINING = {
   perm_forward: true,
   perm_mirrored: true,
   decode: "autoregressive",
-  refine_iters: 1,
+  refine_iters: 0,
 } as const;
 
 export function defaultDescription(architecture: ArchitectureName, size: "tiny" | "base"): ModelDescription {

@@ -93,10 +93,17 @@ export async function main(args: string[]): Promise<number> {
     }
     process.stderr.write(`[train ${name}] starting from the weights of ${initFrom}\n`);
   }
+  // How a model decodes (decode, refine_iters) changes neither its weights nor its training: a checkpoint
+  // stays valid when only that changes.
+  const {
+    decode: _decode,
+    refine_iters: _refine,
+    ...trained
+  } = description.settings as Record<string, unknown>;
   const fingerprint = createHash("md5")
     .update(
       JSON.stringify({
-        description,
+        description: { ...description, settings: trained },
         settings,
         chars,
         dataset,
