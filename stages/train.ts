@@ -6,7 +6,12 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildCharset } from "../datasets/charset.ts";
 import { progressPrinter } from "../datasets/progress.ts";
-import { createModel, describeModel, type TrainSection } from "../models/architectures.ts";
+import {
+  createModel,
+  describeModel,
+  type ModelDescription,
+  type TrainSection,
+} from "../models/architectures.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { describeCost, measureCost } from "../models/cost.ts";
 import { readSplit, ShardTrainingData } from "../models/data.ts";
@@ -20,6 +25,28 @@ const USAGE = `usage: ocrflow stage train --model parseq|master [--splits data/s
 
 function md5File(file: string): string {
   return createHash("md5").update(readFileSync(file)).digest("hex");
+}
+
+/**
+ * Identifies a training run for its checkpoints: a checkpoint of another fingerprint is ignored. How the model
+ * decodes (decode, refine_iters) changes neither its weights nor its training, so it is left out.
+ */
+export function trainingFingerprint(run: {
+  description: ModelDescription;
+  settings: TrainSettings;
+  chars: readonly string[];
+  dataset: unknown;
+  backend: string;
+  init?: { dir: string; weights_md5: string };
+}): string {
+  const {
+    decode: _decode,
+    refine_iters: _refine,
+    ...trained
+  } = run.description.settings as Record<string, unknown>;
+  return createHash("md5")
+    .update(JSON.stringify({ ...run, description: { ...run.description, settings: trained } }))
+    .digest("hex");
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -93,25 +120,14 @@ export async function main(args: string[]): Promise<number> {
     }
     process.stderr.write(`[train ${name}] starting from the weights of ${initFrom}\n`);
   }
-  // How a model decodes (decode, refine_iters) changes neither its weights nor its training: a checkpoint
-  // stays valid when only that changes.
-  const {
-    decode: _decode,
-    refine_iters: _refine,
-    ...trained
-  } = description.settings as Record<string, unknown>;
-  const fingerprint = createHash("md5")
-    .update(
-      JSON.stringify({
-        description: { ...description, settings: trained },
-        settings,
-        chars,
-        dataset,
-        backend: backend.id,
-        ...(init ? { init } : {}),
-      }),
-    )
-    .digest("hex");
+  const fingerprint = trainingFingerprint({
+    description,
+    settings,
+    chars,
+    dataset,
+    backend: backend.id,
+    ...(init ? { init } : {}),
+  });
 
   const cost = await measureCost(model);
   process.stderr.write(`[ocrflow] ${name}-${size}: ${describeCost(cost)}\n`);
