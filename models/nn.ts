@@ -1,7 +1,14 @@
 // Building blocks shared by the recognizers, in raw tfjs ops so they run on every backend: a named parameter
 // store with seeded initialisation, linear, layer/batch norm, GELU, multi-head attention, dropout, embeddings.
 import * as tf from "@tensorflow/tfjs";
-import { hasNativeGelu, nativeGelu, nativeGeluGrad } from "./backend/gelu.ts";
+import {
+  hasNativeGelu,
+  hasNativeLayerNorm,
+  nativeGelu,
+  nativeGeluGrad,
+  nativeLayerNorm,
+  nativeLayerNormGrad,
+} from "./backend/fused-ops.ts";
 
 /** Variable names must be unique in the tfjs engine, across models too. */
 let stores = 0;
@@ -143,7 +150,12 @@ export function defineLayerNorm(p: ParameterStore, name: string, dim: number): v
 }
 
 export function layerNorm(p: ParameterStore, name: string, x: tf.Tensor, epsilon = 1e-5): tf.Tensor {
-  return layerNormOp(epsilon)(x, p.get(`${name}.g`), p.get(`${name}.b`));
+  return layerNormWith(x, p.get(`${name}.g`), p.get(`${name}.b`), epsilon);
+}
+
+/** Layer norm over the last axis with explicit scale and shift. */
+export function layerNormWith(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon = 1e-5): tf.Tensor {
+  return layerNormOp(epsilon)(x, gamma, beta);
 }
 
 type NormOp = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor;
@@ -163,30 +175,52 @@ const layerNormOps = new Map<number, NormOp>();
 function layerNormOp(epsilon: number): NormOp {
   let op = layerNormOps.get(epsilon);
   if (!op) {
-    op = customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-      const xc = tf.sub(x, tf.mean(x, -1, true));
-      const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), epsilon));
-      const xhat = tf.mul(xc, rstd);
-      save([xhat, rstd, gamma]);
-      return {
-        value: tf.add(tf.mul(xhat, gamma), beta),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-          const d = g.shape[0] as number;
-          const dxhat = tf.mul(dy, g);
-          const dx = tf.mul(
-            tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))),
-            r,
-          );
-          const dgamma = tf.sum(tf.reshape(tf.mul(dy, xh), [-1, d]), 0);
-          const dbeta = tf.sum(tf.reshape(dy, [-1, d]), 0);
-          return [dx, dgamma, dbeta];
-        },
-      };
-    }) as unknown as NormOp;
+    const composed = composedLayerNorm(epsilon);
+    const fused = fusedLayerNorm(epsilon);
+    op = (x, gamma, beta) =>
+      hasNativeLayerNorm(x, gamma) ? fused(x, gamma, beta) : composed(x, gamma, beta);
     layerNormOps.set(epsilon, op);
   }
   return op;
+}
+
+/** The same layer norm and gradient as one native kernel each (models/backend/fused-ops.ts). */
+function fusedLayerNorm(epsilon: number): NormOp {
+  return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xhat, rstd] = nativeLayerNorm(x, gamma, beta, epsilon);
+    save([xhat, rstd, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return nativeLayerNormGrad(dy, xh, r, g);
+      },
+    };
+  }) as unknown as NormOp;
+}
+
+function composedLayerNorm(epsilon: number): NormOp {
+  return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+    const xc = tf.sub(x, tf.mean(x, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), epsilon));
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, gamma]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const d = g.shape[0] as number;
+        const dxhat = tf.mul(dy, g);
+        const dx = tf.mul(
+          tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))),
+          r,
+        );
+        const dgamma = tf.sum(tf.reshape(tf.mul(dy, xh), [-1, d]), 0);
+        const dbeta = tf.sum(tf.reshape(dy, [-1, d]), 0);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  }) as unknown as NormOp;
 }
 
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -199,7 +233,7 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return hasNativeGelu(x) ? fusedGelu(x) : composedGelu(x);
 }
 
-/** The same GELU and gradient as one native kernel each (models/backend/gelu.ts). */
+/** The same GELU and gradient as one native kernel each (models/backend/fused-ops.ts). */
 const fusedGelu = customOp((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const [y, t] = nativeGelu(x);
   save([x, t]);

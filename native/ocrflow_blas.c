@@ -748,6 +748,85 @@ static napi_value GeluGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* layerNorm(x, gamma, beta, y, xhat, rstd, rows, d, eps): per row of d, y = xhat * gamma + beta with
+   xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps) (two-pass variance); xhat and rstd (null: not kept) are
+   saved for the gradient. Composed of tfjs kernels it took 9 kernels and passes. */
+static napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  F32(0, x);
+  F32(1, gamma);
+  F32(2, beta);
+  F32(3, y);
+  float *xhat, *rstd;
+  if (!get_f32_or_null(env, argv[4], &xhat) || !get_f32_or_null(env, argv[5], &rstd)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: layerNorm arguments 4 and 5 must be Float32Arrays or null");
+    return NULL;
+  }
+  int64_t rows = get_i(env, argv[6]), d = get_i(env, argv[7]);
+  const float eps = (float)get_d(env, argv[8]);
+#pragma omp parallel for schedule(static) if (rows * d > parallel_min)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* a = x + r * d;
+    float* o = y + r * d;
+    float sum = 0;
+    for (int64_t c = 0; c < d; c++) sum += a[c];
+    const float mean = sum / (float)d;
+    float sq = 0;
+    for (int64_t c = 0; c < d; c++) sq += (a[c] - mean) * (a[c] - mean);
+    const float rs = 1.0f / sqrtf(sq / (float)d + eps);
+    if (rstd) rstd[r] = rs;
+    float* h = xhat ? xhat + r * d : NULL;
+    for (int64_t c = 0; c < d; c++) {
+      const float v = (a[c] - mean) * rs;
+      o[c] = v * gamma[c] + beta[c];
+    }
+    if (h)
+      for (int64_t c = 0; c < d; c++) h[c] = (a[c] - mean) * rs;
+  }
+  return NULL;
+}
+
+/* layerNormGrad(dy, xhat, rstd, gamma, dx, dgamma, dbeta, rows, d): with g = dy * gamma,
+   dx = (g - mean(g) - xhat * mean(g * xhat)) * rstd per row; dgamma = sum over rows of dy * xhat, dbeta of dy. */
+static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  F32(0, dy);
+  F32(1, xhat);
+  F32(2, rstd);
+  F32(3, gamma);
+  F32(4, dx);
+  F32(5, dgamma);
+  F32(6, dbeta);
+  int64_t rows = get_i(env, argv[7]), d = get_i(env, argv[8]);
+#pragma omp parallel for schedule(static) if (rows * d > parallel_min)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* gy = dy + r * d;
+    const float* h = xhat + r * d;
+    float* o = dx + r * d;
+    float m1 = 0, m2 = 0;
+    for (int64_t c = 0; c < d; c++) {
+      const float g = gy[c] * gamma[c];
+      m1 += g;
+      m2 += g * h[c];
+    }
+    m1 /= (float)d;
+    m2 /= (float)d;
+    const float rs = rstd[r];
+    for (int64_t c = 0; c < d; c++) o[c] = (gy[c] * gamma[c] - m1 - h[c] * m2) * rs;
+  }
+  memset(dgamma, 0, (size_t)d * sizeof(float));
+  memset(dbeta, 0, (size_t)d * sizeof(float));
+  for (int64_t r = 0; r < rows; r++) {
+    const float* gy = dy + r * d;
+    const float* h = xhat + r * d;
+    for (int64_t c = 0; c < d; c++) {
+      dgamma[c] += gy[c] * h[c];
+      dbeta[c] += gy[c];
+    }
+  }
+  return NULL;
+}
+
 /* tile(x, y, shape[], reps[]): y = x repeated reps[d] times along each axis (rank <= 8). */
 static napi_value Tile(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -891,6 +970,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"tile", NULL, Tile, NULL, NULL, NULL, napi_default, NULL},
       {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, GeluGrad, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},
+      {"layerNormGrad", NULL, LayerNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"channelAffine", NULL, ChannelAffine, NULL, NULL, NULL, napi_default, NULL},
       {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},

@@ -82,6 +82,29 @@ export interface NativeAddon {
   gelu(x: Float32Array, y: Float32Array, t: Float32Array | null, n: number): void;
   /** The GELU gradient from the saved input and tanh term. */
   geluGrad(dy: Float32Array, x: Float32Array, t: Float32Array, dx: Float32Array, n: number): void;
+  /** Layer norm over rows of d; xhat and rstd, when given, receive what the gradient needs. */
+  layerNorm(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    xhat: Float32Array | null,
+    rstd: Float32Array | null,
+    rows: number,
+    d: number,
+    epsilon: number,
+  ): void;
+  layerNormGrad(
+    dy: Float32Array,
+    xhat: Float32Array,
+    rstd: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    d: number,
+  ): void;
   /** y[i] = 1/keepProb with probability keepProb, else 0; the same mask for the same seed. */
   dropoutMask(y: Float32Array, keepProb: number, seed: number): void;
   setThreads(n: number): void;

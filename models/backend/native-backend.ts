@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { DROPOUT_MASK_KERNEL, dropoutMaskKernel } from "./dropout.ts";
 import { adamKernel } from "./fused-adam.ts";
-import { geluKernels } from "./gelu.ts";
+import { fusedKernels } from "./fused-ops.ts";
 import { type AddonLoad, loadNativeAddon } from "./native-addon.ts";
 import { nativeImpls, nativeKernel } from "./native-kernels.ts";
 
@@ -133,13 +133,13 @@ export function registerNativeBackend(): AddonLoad {
   }
   tf.registerKernel(adamKernel(addon, NATIVE_BACKEND));
   tf.registerKernel(dropoutMaskKernel(addon, NATIVE_BACKEND));
-  const gelu = geluKernels(addon, NATIVE_BACKEND);
-  for (const kernel of gelu) tf.registerKernel(kernel);
+  const fused = fusedKernels(addon, NATIVE_BACKEND);
+  for (const kernel of fused) tf.registerKernel(kernel);
   nativeKernelNames = [
     ...Object.keys(impls),
     "OcrflowAdam",
     DROPOUT_MASK_KERNEL,
-    ...gelu.map((k) => k.kernelName),
+    ...fused.map((k) => k.kernelName),
   ];
   return load;
 }

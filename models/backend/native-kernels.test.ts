@@ -2,7 +2,7 @@
 // and gradient. Tolerance: max |native - cpu| <= 1e-4 * max(1, max |cpu|) (float32, different summation order).
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { gelu } from "../nn.ts";
+import { gelu, layerNormWith } from "../nn.ts";
 import {
   compareBackends,
   type HostTensor,
@@ -11,7 +11,7 @@ import {
   toTensor,
   valueAndGrads,
 } from "./compare-backends.ts";
-import { GELU_KERNEL } from "./gelu.ts";
+import { GELU_KERNEL, LAYER_NORM_KERNEL } from "./fused-ops.ts";
 import { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
 import { broadcastPlan } from "./native-kernels.ts";
 
@@ -346,6 +346,20 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
         x.values[i] = v * 6;
       });
       await expectClose(() => valueAndGrads((a) => gelu(a), [x], 30), `gelu ${shape}`);
+    }
+  });
+
+  it("layer norm: the fused native kernels against the composed ops of the cpu backend, with gradients", async () => {
+    expect(tf.getKernel(LAYER_NORM_KERNEL, NATIVE_BACKEND)).toBeDefined();
+    for (const shape of [[5], [3, 7], [2, 6, 33], [64, 1, 128]]) {
+      const d = shape[shape.length - 1] as number;
+      const x = randomHost(shape, random);
+      const gamma = randomHost([d], random);
+      const beta = randomHost([d], random);
+      // A distinct epsilon per case: the op is cached per epsilon.
+      const norm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.mul(layerNormWith(a, g, b, 1e-5 * d), tf.add(a, 1.5));
+      await expectClose(() => valueAndGrads(norm, [x, gamma, beta], 40), `layerNorm ${shape}`);
     }
   });
 
