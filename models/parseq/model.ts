@@ -54,6 +54,8 @@ export class ParseqModel implements SequenceModel {
   }
   /** Runs the K permutations of a one-layer decoder as one stacked pass (false: one pass each, for tests). */
   stackPermutations = true;
+  /** Decodes a one-layer decoder with its keys and values cached (false: the general path, for tests). */
+  cachedDecoding = true;
 
   constructor(
     readonly settings: ParseqSettings,
@@ -374,6 +376,8 @@ export class ParseqModel implements SequenceModel {
         ctx,
       );
       logits = linear(this.params, "head", out) as tf.Tensor3D;
+    } else if (this.settings.decoder.depth === 1 && this.cachedDecoding) {
+      logits = this.decodeCached(memoryKV[0] as KeyValue, n, steps);
     } else {
       // One position at a time; the query at step i sees the content BOS..i (a causal row).
       let tokens = bos;
@@ -396,15 +400,77 @@ export class ParseqModel implements SequenceModel {
         if (i % 4 === 3 && allEnded(tokens.dataSync() as Int32Array, n, i + 2, tok.eos)) break;
       }
       logits = tf.concat(stepLogits, 1) as tf.Tensor3D;
-      const produced = logits.shape[1];
-      if (produced < steps) {
-        // Positions never decoded: EOS with certainty, so the text ends where every line already ended.
-        const eos = tf.oneHot(tf.fill([n, steps - produced], tok.eos, "int32"), tok.classes);
-        logits = tf.concat([logits, tf.mul(eos, 1e4)], 1) as tf.Tensor3D;
-      }
+    }
+    const produced = logits.shape[1];
+    if (produced < steps) {
+      // Positions never decoded: EOS with certainty, so the text ends where every line already ended.
+      const eos = tf.oneHot(tf.fill([n, steps - produced], tok.eos, "int32"), tok.classes);
+      logits = tf.concat([logits, tf.mul(eos, 1e4)], 1) as tf.Tensor3D;
     }
     for (let r = 0; r < this.settings.refine_iters; r++) logits = this.refine(logits, memoryKV, ctx);
     return tf.softmax(logits) as tf.Tensor3D;
+  }
+
+  /**
+   * Greedy autoregressive decoding of a one-layer decoder, the same function as decodeStreams one position at a
+   * time, in a third of the kernels: with one layer the content stream is never updated, so each token's keys
+   * and values are computed once and cached, and the query stream's inputs (the position queries) are the same
+   * for every line, so their norm and projection run once for all steps. Logits [B, produced, classes], up to
+   * the step where every line has produced EOS.
+   */
+  private decodeCached(memory: KeyValue, n: number, steps: number): tf.Tensor3D {
+    const p = this.params;
+    const s = this.settings;
+    const d = s.embed_dim;
+    const heads = s.decoder.heads;
+    const dh = d / heads;
+    const tok = this.tokenizer;
+    const positions = tf.slice(p.get("dec.pos"), [0, 0], [steps, d]) as tf.Tensor2D;
+    const selfQueries = tf.mul(
+      linear(p, "dec.0.self.q", layerNorm(p, "dec.0.normq", positions)),
+      1 / Math.sqrt(dh),
+    );
+    const table = p.get("dec.embed") as tf.Tensor2D;
+    const ended = new Uint8Array(n);
+    let token: tf.Tensor1D = tf.fill([n], tok.bos, "int32");
+    let keys: tf.Tensor4D | undefined;
+    let values: tf.Tensor4D | undefined;
+    const stepLogits: tf.Tensor2D[] = [];
+    // [B, D] rows as [B, heads, 1, dh] (one position: the same memory layout as splitHeads).
+    const split = (x: tf.Tensor) => tf.reshape(x, [-1, heads, 1, dh]) as tf.Tensor4D;
+    const attend = (query: tf.Tensor4D, kv: KeyValue) =>
+      tf.reshape(tf.matMul(tf.softmax(tf.matMul(query, kv.k, false, true)), kv.v), [n, d]);
+    for (let i = 0; i < steps; i++) {
+      // The newest token's content: its embedding plus the position of the character before it (BOS has none).
+      let content = tf.mul(embed(table, token), Math.sqrt(d));
+      if (i > 0) content = tf.add(content, tf.slice(positions, [i - 1, 0], [1, d]));
+      const contentNorm = layerNorm(p, "dec.0.normc", content);
+      const k = split(linear(p, "dec.0.self.k", contentNorm));
+      const v = split(linear(p, "dec.0.self.v", contentNorm));
+      keys = keys ? (tf.concat([keys, k], 2) as tf.Tensor4D) : k;
+      values = values ? (tf.concat([values, v], 2) as tf.Tensor4D) : v;
+      const query = split(tf.slice(selfQueries, [i, 0], [1, d]));
+      let x = tf.add(
+        tf.slice(positions, [i, 0], [1, d]),
+        linear(p, "dec.0.self.o", attend(query, { k: keys, v: values })),
+      );
+      const crossQuery = split(
+        tf.mul(linear(p, "dec.0.cross.q", layerNorm(p, "dec.0.norm1", x)), 1 / Math.sqrt(dh)),
+      );
+      x = tf.add(x, linear(p, "dec.0.cross.o", attend(crossQuery, memory)));
+      x = tf.add(x, mlp(p, "dec.0.mlp", layerNorm(p, "dec.0.norm2", x), 0, { training: false }));
+      const step = linear(p, "head", layerNorm(p, "dec.norm", x)) as tf.Tensor2D;
+      stepLogits.push(step);
+      token = tf.cast(tf.argMax(step, -1), "int32") as tf.Tensor1D;
+      const ids = token.dataSync();
+      let all = true;
+      for (let b = 0; b < n; b++) {
+        if (ids[b] === tok.eos) ended[b] = 1;
+        if (!ended[b]) all = false;
+      }
+      if (all) break;
+    }
+    return tf.stack(stepLogits, 1) as tf.Tensor3D;
   }
 
   /** parseq's iterative refinement: every position sees all predicted tokens except itself (a cloze mask). */
