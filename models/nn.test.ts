@@ -5,7 +5,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { chooseBackend } from "./backend/index.ts";
 import {
   batchNorm,
+  conv,
+  convBatchNorm,
   defineBatchNorm,
+  defineConv,
   defineLayerNorm,
   dropoutMask,
   gelu,
@@ -74,6 +77,33 @@ describe("nn layers with written-out gradients", () => {
     // Three forward passes above each moved the running mean by 0.1 of the way.
     const expected = tf.mul(mean, 1 - 0.9 ** 3);
     expect(maxDiff(p.get("bn.mean"), expected)).toBeLessThan(1e-5);
+  });
+
+  it("conv + batch norm (+ ReLU) folded into one fused conv in inference equals the three layers", () => {
+    const p = new ParameterStore(5);
+    defineConv(p, "c.conv", 3, 3, 4, 6);
+    defineBatchNorm(p, "c.bn", 6);
+    // Running statistics and affine parameters away from their initial 0 and 1.
+    p.get("c.bn.mean").assign(tf.randomNormal([6], 0, 1, "float32", 1));
+    p.get("c.bn.var").assign(tf.add(tf.abs(tf.randomNormal([6], 0, 1, "float32", 2)), 0.1));
+    p.get("c.bn.g").assign(tf.randomNormal([6], 1, 0.5, "float32", 3));
+    p.get("c.bn.b").assign(tf.randomNormal([6], 0, 1, "float32", 4));
+    const x = tf.randomNormal([2, 8, 10, 4], 0, 1, "float32", 6) as tf.Tensor4D;
+    const ctx = { training: false };
+    for (const [stride, relu] of [
+      [[1, 1], true],
+      [[2, 2], false],
+      [[2, 1], true],
+    ] as const) {
+      const layered = tf.tidy(() => {
+        const y = batchNorm(p, "c.bn", conv(p, "c.conv", x, [...stride]), ctx);
+        return relu ? tf.relu(y) : y;
+      });
+      const folded = convBatchNorm(p, "c.conv", "c.bn", x, ctx, { stride: [...stride], relu });
+      expect(folded.shape).toEqual(layered.shape);
+      expect(maxDiff(folded, layered), `stride ${stride} relu ${relu}`).toBeLessThan(1e-4);
+    }
+    p.dispose();
   });
 
   it("GELU equals the autodiff of its formula", () => {

@@ -387,6 +387,34 @@ export function conv(
   return tf.conv2d(x, p.get(`${name}.w`) as tf.Tensor4D, stride, "same");
 }
 
+/**
+ * conv followed by batchNorm (and ReLU when `relu`). In inference the norm is folded into the filter and a bias,
+ * so the three run as one fused conv kernel instead of four passes over the activation.
+ */
+export function convBatchNorm(
+  p: ParameterStore,
+  convName: string,
+  normName: string,
+  x: tf.Tensor4D,
+  ctx: ForwardContext,
+  options: { stride?: [number, number]; relu?: boolean } = {},
+): tf.Tensor4D {
+  const stride = options.stride ?? [1, 1];
+  if (ctx.training) {
+    const y = batchNorm(p, normName, conv(p, convName, x, stride), ctx);
+    return options.relu ? (tf.relu(y) as tf.Tensor4D) : y;
+  }
+  const scale = tf.mul(p.get(`${normName}.g`), tf.rsqrt(tf.add(p.get(`${normName}.var`), 1e-5)));
+  return tf.fused.conv2d({
+    x,
+    filter: tf.mul(p.get(`${convName}.w`), scale) as tf.Tensor4D,
+    strides: stride,
+    pad: "same",
+    bias: tf.sub(p.get(`${normName}.b`), tf.mul(p.get(`${normName}.mean`), scale)),
+    activation: options.relu ? "relu" : "linear",
+  });
+}
+
 export function defineBatchNorm(p: ParameterStore, name: string, channels: number): void {
   p.constant(`${name}.g`, [channels], 1);
   p.constant(`${name}.b`, [channels], 0);

@@ -6,9 +6,8 @@ import type { MasterSizeConfig } from "../../stages/config.ts";
 import { defineColumnCtc, withColumnCtc } from "../ctc.ts";
 import {
   attention,
-  batchNorm,
   causalMask,
-  conv,
+  convBatchNorm,
   defineAttention,
   defineBatchNorm,
   defineConv,
@@ -146,14 +145,13 @@ export class MasterModel implements SequenceModel {
   encode(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor3D {
     const p = this.params;
     const s = this.settings;
-    let x = tf.relu(batchNorm(p, "stem.bn", conv(p, "stem.conv", images), ctx)) as tf.Tensor4D;
+    let x = convBatchNorm(p, "stem.conv", "stem.bn", images, ctx, { relu: true });
     s.encoder.channels.forEach((cout, stage) => {
       for (let b = 0; b < (s.encoder.blocks[stage] as number); b++) {
         const name = `s${stage}.b${b}`;
-        let y = tf.relu(batchNorm(p, `${name}.bn1`, conv(p, `${name}.conv1`, x), ctx)) as tf.Tensor4D;
-        y = batchNorm(p, `${name}.bn2`, conv(p, `${name}.conv2`, y), ctx);
-        const shortcut =
-          x.shape[3] === cout ? x : batchNorm(p, `${name}.bnd`, conv(p, `${name}.down`, x), ctx);
+        let y = convBatchNorm(p, `${name}.conv1`, `${name}.bn1`, x, ctx, { relu: true });
+        y = convBatchNorm(p, `${name}.conv2`, `${name}.bn2`, y, ctx);
+        const shortcut = x.shape[3] === cout ? x : convBatchNorm(p, `${name}.down`, `${name}.bnd`, x, ctx);
         x = tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
       }
       x = this.magc(`s${stage}.gc`, x);

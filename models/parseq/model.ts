@@ -6,8 +6,7 @@ import type { ParseqConfig, ParseqSizeConfig } from "../../stages/config.ts";
 import { defineColumnCtc, withColumnCtc } from "../ctc.ts";
 import {
   attention,
-  batchNorm,
-  conv,
+  convBatchNorm,
   defineAttention,
   defineBatchNorm,
   defineConv,
@@ -137,9 +136,9 @@ export class ParseqModel implements SequenceModel {
       // the small ViT train much faster; each output pixel is one patch of the grid.
       let y: tf.Tensor4D = images;
       this.stemStrides.forEach((stride, i) => {
-        y = tf.relu(batchNorm(p, `enc.stem.${i}.bn`, conv(p, `enc.stem.${i}.conv`, y, stride), ctx));
+        y = convBatchNorm(p, `enc.stem.${i}.conv`, `enc.stem.${i}.bn`, y, ctx, { stride, relu: true });
         for (let j = 1; j < this.stemDepth; j++)
-          y = tf.relu(batchNorm(p, `enc.stem.${i}.${j}.bn`, conv(p, `enc.stem.${i}.${j}.conv`, y), ctx));
+          y = convBatchNorm(p, `enc.stem.${i}.${j}.conv`, `enc.stem.${i}.${j}.bn`, y, ctx, { relu: true });
       });
       patches = tf.reshape(y, [n * rows * cols, y.shape[3]]);
     } else
