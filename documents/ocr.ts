@@ -7,12 +7,14 @@ import { estimateSkew, rotateGrey } from "./deskew.ts";
 import type { Box, PageText, RecognizedWord, TextLine } from "./document.ts";
 import { segmentPage } from "./segment.ts";
 
-/** Margin around each word crop, in line heights. */
-export const CROP_MARGIN = 0.3;
+/** Margin around each word crop, in line heights (bench/crop-margin.ts). */
+export const CROP_MARGIN = 0.35;
 
 export interface RecognizePageOptions {
   /** Skip deskewing (a rendered PDF page is never skewed). */
   deskew?: boolean;
+  /** Margin around each word crop, in line heights (default CROP_MARGIN). */
+  cropMargin?: number;
 }
 
 /** Copies `box` grown by `margin` pixels each side (clipped to the page) out of `image`. */
@@ -46,10 +48,10 @@ export async function recognizePage(
   const crops: GreyImage[] = [];
   for (const line of layout) {
     // Framed like the training lines, whose text box sits inside the 32-pixel height with room above and below:
-    // the case of о/О, п/П, с/С is told by letter height relative to the crop. On the test invoice page (28 and
-    // 20 px) a margin of 0.3 line heights gives a page CER of 0.13 with parseq-tiny, against 0.41 at 0.15 and
-    // 0.23 at 0.5 (README, "Pretrained models"); tuned on that one page and font.
-    const margin = Math.max(2, Math.round(line.box.height * CROP_MARGIN));
+    // the case of о/О, п/П, с/С is told by letter height relative to the crop. On the test invoice rendered in
+    // 5 families at 28 and 20 px, parseq-tiny's mean page CER is 0.111 at 0.35 line heights, 0.120 at 0.3,
+    // 0.125 at 0.4, 0.308 at 0.15 (bench/crop-margin.ts; README, "Pretrained models").
+    const margin = Math.max(2, Math.round(line.box.height * (options.cropMargin ?? CROP_MARGIN)));
     for (const word of line.words) crops.push(cropGrey(page, word, margin));
   }
   const results = crops.length > 0 ? await recognizer.recognize(crops) : [];

@@ -77,12 +77,15 @@ export interface RenderedPage {
   image: GreyImage;
 }
 
-/** A page image (white, black text) of the lines at `fontPx`, turned clockwise by `rotateDegrees`. */
+/**
+ * A page image (white, black text) of the lines at `fontPx`, turned clockwise by `rotateDegrees`, in the test
+ * font or a registered `family`.
+ */
 export function renderPageImage(
   lines: string[],
-  options: { fontPx?: number; width?: number; height?: number; rotateDegrees?: number } = {},
+  options: { fontPx?: number; width?: number; height?: number; rotateDegrees?: number; family?: string } = {},
 ): RenderedPage {
-  const family = registerTestFont();
+  const family = options.family ?? registerTestFont();
   const fontPx = options.fontPx ?? 28;
   const width = options.width ?? 1400;
   const height = options.height ?? Math.ceil(120 + lines.length * fontPx * 1.6);
