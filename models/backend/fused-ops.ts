@@ -6,21 +6,12 @@
 import type { KernelFunc, MathBackendCPU, TensorInfo } from "@tensorflow/tfjs";
 import * as tf from "@tensorflow/tfjs";
 import type { NativeAddon } from "./native-addon.ts";
+import { alloc, f32 } from "./native-kernels.ts";
 
 /** Inputs {x}; outputs [y, t], t the tanh term the gradient needs. */
 export const GELU_KERNEL = "OcrflowGelu";
 /** Inputs {dy, x, t}; output dx. */
 export const GELU_GRAD_KERNEL = "OcrflowGeluGrad";
-
-function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
-  const v = backend.data.get(t.dataId)?.values;
-  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
-}
-
-function alloc(backend: MathBackendCPU, n: number): Float32Array {
-  const pooled = backend as Partial<{ alloc(n: number): Float32Array }>;
-  return pooled.alloc ? pooled.alloc(n) : new Float32Array(n);
-}
 
 /** Inputs {x, gamma, beta}, attr epsilon; outputs [y, xhat, rstd] (rstd with a last axis of 1). */
 export const LAYER_NORM_KERNEL = "OcrflowLayerNorm";
@@ -42,8 +33,7 @@ function layerNormKernels(addon: NativeAddon, backendName: string): tf.KernelCon
     const xhat = alloc(b, n);
     const rstd = alloc(b, rows);
     const epsilon = Number((attrs as { epsilon: number }).epsilon);
-    if (n > 0)
-      addon.layerNorm(values(b, x), values(b, gamma), values(b, beta), y, xhat, rstd, rows, d, epsilon);
+    if (n > 0) addon.layerNorm(f32(b, x), f32(b, gamma), f32(b, beta), y, xhat, rstd, rows, d, epsilon);
     return [
       b.makeTensorInfo(x.shape, "float32", y),
       b.makeTensorInfo(x.shape, "float32", xhat),
@@ -59,17 +49,7 @@ function layerNormKernels(addon: NativeAddon, backendName: string): tf.KernelCon
     const dgamma = alloc(b, d);
     const dbeta = alloc(b, d);
     if (n > 0)
-      addon.layerNormGrad(
-        values(b, dy),
-        values(b, xhat),
-        values(b, rstd),
-        values(b, gamma),
-        dx,
-        dgamma,
-        dbeta,
-        n / d,
-        d,
-      );
+      addon.layerNormGrad(f32(b, dy), f32(b, xhat), f32(b, rstd), f32(b, gamma), dx, dgamma, dbeta, n / d, d);
     else {
       dgamma.fill(0);
       dbeta.fill(0);
@@ -132,7 +112,7 @@ function geluKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[]
     const n = tf.util.sizeFromShape(x.shape);
     const y = alloc(b, n);
     const t = alloc(b, n);
-    if (n > 0) addon.gelu(values(b, x), y, t, n);
+    if (n > 0) addon.gelu(f32(b, x), y, t, n);
     return [b.makeTensorInfo(x.shape, "float32", y), b.makeTensorInfo(x.shape, "float32", t)];
   }) as KernelFunc;
   const gradient = (({ inputs, backend }) => {
@@ -140,7 +120,7 @@ function geluKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[]
     const { dy, x, t } = inputs as { dy: TensorInfo; x: TensorInfo; t: TensorInfo };
     const n = tf.util.sizeFromShape(x.shape);
     const dx = alloc(b, n);
-    if (n > 0) addon.geluGrad(values(b, dy), values(b, x), values(b, t), dx, n);
+    if (n > 0) addon.geluGrad(f32(b, dy), f32(b, x), f32(b, t), dx, n);
     return b.makeTensorInfo(x.shape, "float32", dx);
   }) as KernelFunc;
   return [

@@ -24,7 +24,7 @@ type NativeImpl = (
   attrs: Attrs,
 ) => TensorInfo | undefined;
 
-function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+export function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   const values = backend.data.get(t.dataId)?.values;
   // The cpu backend may keep a float32 tensor in another typed array (a cast from bool, for one).
   return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
@@ -41,7 +41,7 @@ function output(backend: MathBackendCPU, shape: number[], values: Float32Array):
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** An output array, from the native backend's pool when the backend has one (zeroed only on request). */
-function alloc(backend: MathBackendCPU, n: number, zero = false): Float32Array {
+export function alloc(backend: MathBackendCPU, n: number, zero = false): Float32Array {
   const pooled = backend as Partial<{ alloc(n: number, zero?: boolean): Float32Array }>;
   return pooled.alloc ? pooled.alloc(n, zero) : new Float32Array(n);
 }

@@ -291,13 +291,7 @@ export class MasterModel implements SequenceModel {
       const logits = linear(p, "head", layerNorm(p, "dec.norm", x)) as tf.Tensor3D;
       stepLogits.push(logits);
       token = tf.cast(tf.argMax(logits, -1), "int32") as tf.Tensor2D;
-      const ids = token.dataSync();
-      let all = true;
-      for (let b = 0; b < n; b++) {
-        if (ids[b] === tok.eos) produced[b] = 1;
-        if (!produced[b]) all = false;
-      }
-      if (all) break;
+      if (tok.markEnded(token.dataSync(), produced)) break;
     }
     let logits = tf.concat(stepLogits, 1) as tf.Tensor3D;
     if (logits.shape[1] < steps) {

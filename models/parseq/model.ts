@@ -461,13 +461,7 @@ export class ParseqModel implements SequenceModel {
       const step = linear(p, "head", layerNorm(p, "dec.norm", x)) as tf.Tensor2D;
       stepLogits.push(step);
       token = tf.cast(tf.argMax(step, -1), "int32") as tf.Tensor1D;
-      const ids = token.dataSync();
-      let all = true;
-      for (let b = 0; b < n; b++) {
-        if (ids[b] === tok.eos) ended[b] = 1;
-        if (!ended[b]) all = false;
-      }
-      if (all) break;
+      if (tok.markEnded(token.dataSync(), ended)) break;
     }
     return tf.stack(stepLogits, 1) as tf.Tensor3D;
   }
