@@ -177,171 +177,9 @@ static int is_pointwise(const ConvGeom* g) {
          g->ow == g->w;
 }
 
-/* Images per chunk, so that the column buffer stays near 16M floats while the GEMM keeps many rows. */
-static int64_t chunk_images(const ConvGeom* g) {
-  int64_t per = g->oh * g->ow * g->kh * g->kw * g->c;
-  int64_t nb = per > 0 ? ((int64_t)1 << 24) / per : g->n;
-  if (nb < 1) nb = 1;
-  if (nb > g->n) nb = g->n;
-  return nb;
-}
-
-static void im2col(const ConvGeom* g, const float* x, int64_t n0, int64_t nb, float* col) {
-  const int64_t K = g->kh * g->kw * g->c;
-  const int64_t rows = nb * g->oh * g->ow;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    int64_t b = r / (g->oh * g->ow), rem = r % (g->oh * g->ow);
-    int64_t oy = rem / g->ow, ox = rem % g->ow;
-    float* dst = col + r * K;
-    const float* img = x + (n0 + b) * g->h * g->w * g->c;
-    for (int64_t ky = 0; ky < g->kh; ky++) {
-      int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-      for (int64_t kx = 0; kx < g->kw; kx++) {
-        int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-        float* d = dst + (ky * g->kw + kx) * g->c;
-        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
-          memset(d, 0, g->c * sizeof(float));
-        } else {
-          memcpy(d, img + (iy * g->w + ix) * g->c, g->c * sizeof(float));
-        }
-      }
-    }
-  }
-}
-
-/* Adds columns back into images. Parallel over images, so no two threads write the same pixel. */
-static void col2im(const ConvGeom* g, const float* col, int64_t n0, int64_t nb, float* dx) {
-  const int64_t K = g->kh * g->kw * g->c;
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < nb; b++) {
-    float* img = dx + (n0 + b) * g->h * g->w * g->c;
-    for (int64_t oy = 0; oy < g->oh; oy++) {
-      for (int64_t ox = 0; ox < g->ow; ox++) {
-        const float* src = col + ((b * g->oh + oy) * g->ow + ox) * K;
-        for (int64_t ky = 0; ky < g->kh; ky++) {
-          int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-          if (iy < 0 || iy >= g->h) continue;
-          for (int64_t kx = 0; kx < g->kw; kx++) {
-            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-            if (ix < 0 || ix >= g->w) continue;
-            float* d = img + (iy * g->w + ix) * g->c;
-            const float* s = src + (ky * g->kw + kx) * g->c;
-            for (int64_t ch = 0; ch < g->c; ch++) d[ch] += s[ch];
-          }
-        }
-      }
-    }
-  }
-}
-
-/* conv2d(geom[15], x, w, y) */
-static napi_value Conv2d(napi_env env, napi_callback_info info) {
-  ARGS(18);
-  ConvGeom g;
-  read_geom(env, argv, &g);
-  F32(15, x);
-  F32(16, w);
-  F32(17, y);
-  const int64_t K = g.kh * g.kw * g.c;
-  if (is_pointwise(&g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g.n * g.h * g.w), (int)g.oc, (int)g.c, 1.0f, x,
-                (int)g.c, w, (int)g.oc, 0.0f, y, (int)g.oc);
-    return NULL;
-  }
-  int64_t nb = chunk_images(&g);
-  float* col = get_scratch(nb * g.oh * g.ow * K);
-  if (!col) {
-    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
-    return NULL;
-  }
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
-    int64_t rows = cnt * g.oh * g.ow;
-    im2col(&g, x, n0, cnt, col);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)g.oc, (int)K, 1.0f, col, (int)K, w,
-                (int)g.oc, 0.0f, y + n0 * g.oh * g.ow * g.oc, (int)g.oc);
-  }
-  return NULL;
-}
-
-/* conv2dBackpropInput(geom[15], dy, w, dx): dx must be zero-filled by the caller. */
-static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  ARGS(18);
-  ConvGeom g;
-  read_geom(env, argv, &g);
-  F32(15, dy);
-  F32(16, w);
-  F32(17, dx);
-  const int64_t K = g.kh * g.kw * g.c;
-  if (is_pointwise(&g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(g.n * g.h * g.w), (int)g.c, (int)g.oc, 1.0f, dy,
-                (int)g.oc, w, (int)g.oc, 0.0f, dx, (int)g.c);
-    return NULL;
-  }
-  int64_t nb = chunk_images(&g);
-  float* col = get_scratch(nb * g.oh * g.ow * K);
-  if (!col) {
-    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
-    return NULL;
-  }
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
-    int64_t rows = cnt * g.oh * g.ow;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)K, (int)g.oc, 1.0f,
-                dy + n0 * g.oh * g.ow * g.oc, (int)g.oc, w, (int)g.oc, 0.0f, col, (int)K);
-    col2im(&g, col, n0, cnt, dx);
-  }
-  return NULL;
-}
-
-/* conv2dBackpropFilter(geom[15], x, dy, dw) */
-static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  ARGS(18);
-  ConvGeom g;
-  read_geom(env, argv, &g);
-  F32(15, x);
-  F32(16, dy);
-  F32(17, dw);
-  const int64_t K = g.kh * g.kw * g.c;
-  if (is_pointwise(&g)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.c, (int)g.oc, (int)(g.n * g.h * g.w), 1.0f, x,
-                (int)g.c, dy, (int)g.oc, 0.0f, dw, (int)g.oc);
-    return NULL;
-  }
-  int64_t nb = chunk_images(&g);
-  float* col = get_scratch(nb * g.oh * g.ow * K);
-  if (!col) {
-    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
-    return NULL;
-  }
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
-    int64_t rows = cnt * g.oh * g.ow;
-    im2col(&g, x, n0, cnt, col);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)g.oc, (int)rows, 1.0f, col, (int)K,
-                dy + n0 * g.oh * g.ow * g.oc, (int)g.oc, n0 == 0 ? 0.0f : 1.0f, dw, (int)g.oc);
-  }
-  return NULL;
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* Memory-bound kernels                                                                              */
-
-/* biasActivation(y, rows, cols, bias|null, act, alpha): in place. act: 0 linear, 1 relu, 2 relu6,
-   3 leakyrelu(alpha), 4 sigmoid, 5 elu. */
-static napi_value BiasActivation(napi_env env, napi_callback_info info) {
-  ARGS(6);
-  F32(0, y);
-  int64_t rows = get_i(env, argv[1]), cols = get_i(env, argv[2]);
-  float* bias;
-  if (!get_f32_or_null(env, argv[3], &bias)) {
-    napi_throw_type_error(env, NULL, "ocrflow_blas: bias must be a Float32Array or null");
-    return NULL;
-  }
-  int act = (int)get_i(env, argv[4]);
-  float alpha = (float)get_d(env, argv[5]);
-#pragma omp parallel for schedule(static) if (rows * cols > parallel_min)
+/* bias + activation over rows of y, in place. act: 0 linear, 1 relu, 2 relu6, 3 leakyrelu(alpha), 4 sigmoid,
+   5 elu. */
+static void bias_act_rows(float* y, int64_t rows, int64_t cols, const float* bias, int act, float alpha) {
   for (int64_t r = 0; r < rows; r++) {
     float* p = y + r * cols;
     if (bias)
@@ -366,6 +204,278 @@ static napi_value BiasActivation(napi_env env, napi_callback_info info) {
         break;
     }
   }
+}
+
+/* Output rows per tile of the column matrix: about 256 KB of columns, so that each thread's im2col writes a
+   tile its GEMM reads back from the core's L2 cache. (Columns of 64 images at once, 64 MB for master's
+   first stage, went through memory twice: 2.8-32 GFLOP/s there, against 55+ for the cache-sized tiles.) */
+static int64_t tile_rows(int64_t K) {
+  int64_t t = ((int64_t)1 << 16) / K;
+  return t < 32 ? 32 : t;
+}
+
+/* Columns of the output rows [r0, r1) (rows counted over the whole batch) into col, (r1 - r0) x K. */
+static void im2col_rows(const ConvGeom* g, const float* x, int64_t r0, int64_t r1, float* col) {
+  const int64_t K = g->kh * g->kw * g->c, hw = g->oh * g->ow, c = g->c;
+  /* One copy per filter row when the dilation leaves its pixels contiguous. */
+  const int contiguous = g->dw == 1;
+  for (int64_t r = r0; r < r1; r++) {
+    int64_t b = r / hw, rem = r % hw;
+    int64_t oy = rem / g->ow, ox = rem % g->ow;
+    float* dst = col + (r - r0) * K;
+    const float* img = x + b * g->h * g->w * c;
+    int64_t ix0 = ox * g->sw - g->pl;
+    for (int64_t ky = 0; ky < g->kh; ky++) {
+      int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+      float* d = dst + ky * g->kw * c;
+      if (iy < 0 || iy >= g->h) {
+        memset(d, 0, g->kw * c * sizeof(float));
+      } else if (contiguous && ix0 >= 0 && ix0 + g->kw <= g->w) {
+        memcpy(d, img + (iy * g->w + ix0) * c, g->kw * c * sizeof(float));
+      } else {
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+          int64_t ix = ix0 + kx * g->dw;
+          if (ix < 0 || ix >= g->w)
+            memset(d + kx * c, 0, c * sizeof(float));
+          else
+            memcpy(d + kx * c, img + (iy * g->w + ix) * c, c * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+/* Adds the columns of images [n0, n0 + nb) back into dx. Parallel over images, so no two threads write the
+   same pixel. */
+static void col2im(const ConvGeom* g, const float* col, int64_t n0, int64_t nb, float* dx) {
+  const int64_t K = g->kh * g->kw * g->c;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < nb; b++) {
+    float* img = dx + (n0 + b) * g->h * g->w * g->c;
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        const float* src = col + ((b * g->oh + oy) * g->ow + ox) * K;
+        for (int64_t ky = 0; ky < g->kh; ky++) {
+          int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+          if (iy < 0 || iy >= g->h) continue;
+          for (int64_t kx = 0; kx < g->kw; kx++) {
+            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            float* d = img + (iy * g->w + ix) * g->c;
+            const float* s = src + (ky * g->kw + kx) * g->c;
+            for (int64_t ch = 0; ch < g->c; ch++) d[ch] += s[ch];
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Makes OpenBLAS single-threaded for GEMMs called inside our own parallel region: its OpenMP build does that
+   by itself (and its set_num_threads would also shrink our region), its pthreads build must be told, as in
+   Sgemm. Returns what serial_blas_end restores. */
+static int serial_blas_begin(void) {
+  if (openblas_get_parallel() == 2) return 0;
+  int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  return saved;
+}
+
+static void serial_blas_end(int saved) {
+  if (saved > 0) openblas_set_num_threads(saved);
+}
+
+/* y = act(conv(x, w) + bias), tile by tile: each thread builds the columns of a tile of output rows and
+   multiplies them by the filter, then applies bias and activation while the tile is in cache. Returns 0 when
+   out of memory. */
+static int conv_forward(const ConvGeom* g, const float* x, const float* w, float* y, const float* bias, int act,
+                        float alpha) {
+  const int64_t K = g->kh * g->kw * g->c, rows = g->n * g->oh * g->ow, oc = g->oc;
+  if (is_pointwise(g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)oc, (int)g->c, 1.0f, x, (int)g->c, w,
+                (int)oc, 0.0f, y, (int)oc);
+    if (bias || act)
+#pragma omp parallel for schedule(static) if (rows * oc > parallel_min)
+      for (int64_t r = 0; r < rows; r++) bias_act_rows(y + r * oc, 1, oc, bias, act, alpha);
+    return 1;
+  }
+  const int64_t T = tile_rows(K), tiles = (rows + T - 1) / T;
+  int ok = 1;
+  const int blas = serial_blas_begin();
+#pragma omp parallel
+  {
+    float* col = get_scratch(T * K);
+    if (!col) {
+#pragma omp atomic write
+      ok = 0;
+    }
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tiles; t++) {
+      if (!col) continue;
+      int64_t r0 = t * T, r1 = r0 + T < rows ? r0 + T : rows;
+      im2col_rows(g, x, r0, r1, col);
+      float* yt = y + r0 * oc;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)oc, (int)K, 1.0f, col, (int)K,
+                  w, (int)oc, 0.0f, yt, (int)oc);
+      if (bias || act) bias_act_rows(yt, r1 - r0, oc, bias, act, alpha);
+    }
+  }
+  serial_blas_end(blas);
+  return ok;
+}
+
+/* conv2d(geom[15], x, w, y[, bias|null, act, alpha]): y = act(conv + bias), act as in biasActivation. */
+static napi_value Conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 21;
+  napi_value argv[21];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 18) {
+    napi_throw_error(env, NULL, "ocrflow_blas: expected 18 or 21 arguments");
+    return NULL;
+  }
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, x);
+  F32(16, w);
+  F32(17, y);
+  float* bias = NULL;
+  int act = 0;
+  float alpha = 0;
+  if (argc >= 21) {
+    if (!get_f32_or_null(env, argv[18], &bias)) {
+      napi_throw_type_error(env, NULL, "ocrflow_blas: bias must be a Float32Array or null");
+      return NULL;
+    }
+    act = (int)get_i(env, argv[19]);
+    alpha = (float)get_d(env, argv[20]);
+  }
+  if (!conv_forward(&g, x, w, y, bias, act, alpha)) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+  return NULL;
+}
+
+/* conv2dBackpropInput(geom[15], dy, w, dx): dx must be zero-filled by the caller. */
+static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  ARGS(18);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, dy);
+  F32(16, w);
+  F32(17, dx);
+  const int64_t K = g.kh * g.kw * g.c;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(g.n * g.h * g.w), (int)g.c, (int)g.oc, 1.0f, dy,
+                (int)g.oc, w, (int)g.oc, 0.0f, dx, (int)g.c);
+    return NULL;
+  }
+  if (g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1) {
+    /* With stride 1, dx is the convolution of dy with the filter rotated by 180 degrees and its channels
+       swapped, padded by kh - 1 - pt: the tiled forward path, without col2im's pass over memory. */
+    float* wr = (float*)malloc(K * g.oc * sizeof(float));
+    if (!wr) {
+      napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+      return NULL;
+    }
+    for (int64_t ky = 0; ky < g.kh; ky++)
+      for (int64_t kx = 0; kx < g.kw; kx++)
+        for (int64_t ci = 0; ci < g.c; ci++)
+          for (int64_t co = 0; co < g.oc; co++)
+            wr[((ky * g.kw + kx) * g.oc + co) * g.c + ci] =
+                w[(((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c + ci) * g.oc + co];
+    ConvGeom t = {g.n, g.oh, g.ow, g.oc, g.kh, g.kw, g.c, 1, 1, 1, 1, g.kh - 1 - g.pt, g.kw - 1 - g.pl, g.h, g.w};
+    int ok = conv_forward(&t, dy, wr, dx, NULL, 0, 0);
+    free(wr);
+    if (!ok) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  /* Strided: columns of whole images (so that no two threads add into one pixel), about 16M floats at once. */
+  int64_t per = g.oh * g.ow * K;
+  int64_t nb = per > 0 ? ((int64_t)1 << 24) / per : g.n;
+  nb = nb < 1 ? 1 : (nb > g.n ? g.n : nb);
+  float* col = get_scratch(nb * g.oh * g.ow * K);
+  if (!col) {
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
+    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
+    int64_t rows = cnt * g.oh * g.ow;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)K, (int)g.oc, 1.0f,
+                dy + n0 * g.oh * g.ow * g.oc, (int)g.oc, w, (int)g.oc, 0.0f, col, (int)K);
+    col2im(&g, col, n0, cnt, dx);
+  }
+  return NULL;
+}
+
+/* conv2dBackpropFilter(geom[15], x, dy, dw): each thread sums col^T dy over its tiles into its own buffer;
+   the buffers are then added in thread order, so the result does not depend on timing. */
+static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  ARGS(18);
+  ConvGeom g;
+  read_geom(env, argv, &g);
+  F32(15, x);
+  F32(16, dy);
+  F32(17, dw);
+  const int64_t K = g.kh * g.kw * g.c, rows = g.n * g.oh * g.ow, oc = g.oc;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.c, (int)oc, (int)rows, 1.0f, x, (int)g.c, dy,
+                (int)oc, 0.0f, dw, (int)oc);
+    return NULL;
+  }
+  const int64_t T = tile_rows(K), tiles = (rows + T - 1) / T;
+  const int threads = omp_get_max_threads();
+  float* acc = (float*)calloc((size_t)threads * K * oc, sizeof(float));
+  if (!acc) {
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  int ok = 1, team = 1;
+  const int blas = serial_blas_begin();
+#pragma omp parallel num_threads(threads)
+  {
+    float* col = get_scratch(T * K);
+    float* mine = acc + (int64_t)omp_get_thread_num() * K * oc;
+    if (!col) {
+#pragma omp atomic write
+      ok = 0;
+    }
+#pragma omp single
+    team = omp_get_num_threads();
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tiles; t++) {
+      if (!col) continue;
+      int64_t r0 = t * T, r1 = r0 + T < rows ? r0 + T : rows;
+      im2col_rows(&g, x, r0, r1, col);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K, (int)oc, (int)(r1 - r0), 1.0f, col, (int)K,
+                  dy + r0 * oc, (int)oc, 1.0f, mine, (int)oc);
+    }
+  }
+  serial_blas_end(blas);
+  memcpy(dw, acc, K * oc * sizeof(float));
+  for (int i = 1; i < team; i++)
+    for (int64_t j = 0; j < K * oc; j++) dw[j] += acc[(int64_t)i * K * oc + j];
+  free(acc);
+  if (!ok) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Memory-bound kernels                                                                              */
+
+/* biasActivation(y, rows, cols, bias|null, act, alpha): in place. act: 0 linear, 1 relu, 2 relu6,
+   3 leakyrelu(alpha), 4 sigmoid, 5 elu. */
+static napi_value BiasActivation(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  F32(0, y);
+  int64_t rows = get_i(env, argv[1]), cols = get_i(env, argv[2]);
+  float* bias;
+  if (!get_f32_or_null(env, argv[3], &bias)) {
+    napi_throw_type_error(env, NULL, "ocrflow_blas: bias must be a Float32Array or null");
+    return NULL;
+  }
+  int act = (int)get_i(env, argv[4]);
+  float alpha = (float)get_d(env, argv[5]);
+#pragma omp parallel for schedule(static) if (rows * cols > parallel_min)
+  for (int64_t r = 0; r < rows; r++) bias_act_rows(y + r * cols, 1, cols, bias, act, alpha);
   return NULL;
 }
 

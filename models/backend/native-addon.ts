@@ -24,7 +24,10 @@ export interface NativeAddon {
     beta: number,
   ): void;
   /** geometry: n, h, w, c, kh, kw, oc, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW. */
-  conv2d(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;
+  /** x, filter, y, then bias (or null), activation (as in biasActivation) and its alpha. */
+  conv2d(
+    ...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array, Float32Array | null, number, number]
+  ): void;
   /** dx must be zero-filled. */
   conv2dBackpropInput(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;
   conv2dBackpropFilter(...args: [...ConvGeometry, Float32Array, Float32Array, Float32Array]): void;

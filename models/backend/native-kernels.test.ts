@@ -138,6 +138,35 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
     await expectClose(() => valueAndGrads(pointwise, [x, p], 4), "pointwise conv");
   });
 
+  it("stride-1 convs over many cache tiles: every padding, fused bias + activation, both gradients", async () => {
+    // Tiles hold about 64K floats of columns: these inputs span 4-30 tiles, split over the threads, with
+    // tile edges inside images. Stride 1 takes the flipped-filter path for the input gradient.
+    const activations = ["relu", "leakyrelu", "sigmoid", "elu"] as const;
+    for (let trial = 0; trial < 6; trial++) {
+      const [kh, kw] = [int(1, 5), int(1, 5)];
+      const x = randomHost([int(2, 4), int(12, 20), int(30, 50), int(6, 24)], random);
+      const w = randomHost([kh, kw, x.shape[3] as number, int(3, 20)], random);
+      const bias = randomHost([w.shape[3] as number], random);
+      const pad = pick(["same", "valid", int(0, 3)] as const);
+      const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
+      await expectClose(() => valueAndGrads(conv, [x, w], trial), `tiled conv ${x.shape} ${w.shape} ${pad}`);
+      const activation = pick(activations);
+      await expectClose(
+        () =>
+          tf.fused.conv2d({
+            x: toTensor(x) as tf.Tensor4D,
+            filter: toTensor(w) as tf.Tensor4D,
+            strides: 1,
+            pad,
+            bias: toTensor(bias),
+            activation,
+            leakyreluAlpha: 0.1,
+          }),
+        `tiled fused conv ${activation} ${x.shape} ${w.shape} ${pad}`,
+      );
+    }
+  });
+
   it("conv2dTranspose (Conv2DBackpropInput called directly)", async () => {
     const dy = randomHost([2, 5, 6, 4], random);
     const w = randomHost([3, 3, 3, 4], random);

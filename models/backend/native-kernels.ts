@@ -190,18 +190,16 @@ function conv2dImpl(addon: NativeAddon, fused: boolean): NativeImpl {
     if (bias && size(bias.shape) !== info.outChannels) return undefined;
     const out = alloc(backend, size(info.outShape));
     if (out.length > 0) {
-      addon.conv2d(...geometry(info), f32(backend, x), f32(backend, filter), out);
-      if (bias || act !== 0) {
-        const b = bias ? f32(backend, bias) : null;
-        addon.biasActivation(
-          out,
-          out.length / info.outChannels,
-          info.outChannels,
-          b,
-          act,
-          Number(attrs.leakyreluAlpha ?? 0.2),
-        );
-      }
+      // Bias and activation are applied tile by tile inside the convolution, while each tile is in cache.
+      addon.conv2d(
+        ...geometry(info),
+        f32(backend, x),
+        f32(backend, filter),
+        out,
+        bias ? f32(backend, bias) : null,
+        act,
+        Number(attrs.leakyreluAlpha ?? 0.2),
+      );
     }
     return output(backend, info.outShape, out);
   };
