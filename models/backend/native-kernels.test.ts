@@ -138,14 +138,23 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
     await expectClose(() => valueAndGrads(pointwise, [x, p], 4), "pointwise conv");
   });
 
-  it("stride-1 convs over many cache tiles: every padding, fused bias + activation, both gradients", async () => {
-    // Tiles hold about 64K floats of columns: these inputs span 4-30 tiles, split over the threads, with
-    // tile edges inside images. Stride 1 takes the flipped-filter path for the input gradient.
+  it("stride-1 convs over many cache tiles, 3x3 by Winograd: every padding, fused bias + activation, both gradients", async () => {
+    // im2col tiles hold about 64K floats of columns, Winograd blocks 4096 / (c + oc) 2x2 tiles: these inputs
+    // span many of either, split over the threads, with edges inside images, and odd output sizes. Stride 1
+    // takes the flipped-filter path for the input gradient (Winograd again for 3x3).
     const activations = ["relu", "leakyrelu", "sigmoid", "elu"] as const;
-    for (let trial = 0; trial < 6; trial++) {
-      const [kh, kw] = [int(1, 5), int(1, 5)];
-      const x = randomHost([int(2, 4), int(12, 20), int(30, 50), int(6, 24)], random);
-      const w = randomHost([kh, kw, x.shape[3] as number, int(3, 20)], random);
+    const kernels = [
+      [3, 3],
+      [3, 3],
+      [3, 3],
+      [3, 3],
+      [1, 3],
+      [5, 2],
+      [2, 4],
+    ] as const;
+    for (const [trial, [kh, kw]] of kernels.entries()) {
+      const x = randomHost([int(2, 4), int(12, 21), int(30, 51), int(8, 24)], random);
+      const w = randomHost([kh, kw, x.shape[3] as number, int(8, 20)], random);
       const bias = randomHost([w.shape[3] as number], random);
       const pad = pick(["same", "valid", int(0, 3)] as const);
       const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
