@@ -245,26 +245,22 @@ static void im2col_rows(const ConvGeom* g, const float* x, int64_t r0, int64_t r
   }
 }
 
-/* Adds the columns of images [n0, n0 + nb) back into dx. Parallel over images, so no two threads write the
-   same pixel. */
-static void col2im(const ConvGeom* g, const float* col, int64_t n0, int64_t nb, float* dx) {
+/* Adds the columns of image b back into dx. */
+static void col2im_image(const ConvGeom* g, const float* col, int64_t b, float* dx) {
   const int64_t K = g->kh * g->kw * g->c;
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < nb; b++) {
-    float* img = dx + (n0 + b) * g->h * g->w * g->c;
-    for (int64_t oy = 0; oy < g->oh; oy++) {
-      for (int64_t ox = 0; ox < g->ow; ox++) {
-        const float* src = col + ((b * g->oh + oy) * g->ow + ox) * K;
-        for (int64_t ky = 0; ky < g->kh; ky++) {
-          int64_t iy = oy * g->sh - g->pt + ky * g->dh;
-          if (iy < 0 || iy >= g->h) continue;
-          for (int64_t kx = 0; kx < g->kw; kx++) {
-            int64_t ix = ox * g->sw - g->pl + kx * g->dw;
-            if (ix < 0 || ix >= g->w) continue;
-            float* d = img + (iy * g->w + ix) * g->c;
-            const float* s = src + (ky * g->kw + kx) * g->c;
-            for (int64_t ch = 0; ch < g->c; ch++) d[ch] += s[ch];
-          }
+  float* img = dx + b * g->h * g->w * g->c;
+  for (int64_t oy = 0; oy < g->oh; oy++) {
+    for (int64_t ox = 0; ox < g->ow; ox++) {
+      const float* src = col + (oy * g->ow + ox) * K;
+      for (int64_t ky = 0; ky < g->kh; ky++) {
+        int64_t iy = oy * g->sh - g->pt + ky * g->dh;
+        if (iy < 0 || iy >= g->h) continue;
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+          int64_t ix = ox * g->sw - g->pl + kx * g->dw;
+          if (ix < 0 || ix >= g->w) continue;
+          float* d = img + (iy * g->w + ix) * g->c;
+          const float* sp = src + (ky * g->kw + kx) * g->c;
+          for (int64_t ch = 0; ch < g->c; ch++) d[ch] += sp[ch];
         }
       }
     }
@@ -529,22 +525,28 @@ static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
     if (!ok) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
     return NULL;
   }
-  /* Strided: columns of whole images (so that no two threads add into one pixel), about 16M floats at once. */
-  int64_t per = g.oh * g.ow * K;
-  int64_t nb = per > 0 ? ((int64_t)1 << 24) / per : g.n;
-  nb = nb < 1 ? 1 : (nb > g.n ? g.n : nb);
-  float* col = get_scratch(nb * g.oh * g.ow * K);
-  if (!col) {
-    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
-    return NULL;
+  /* Strided: each thread takes whole images, so that no two threads add into one pixel, and multiplies and
+     adds back one image's columns at a time, while they are in cache. */
+  const int64_t rows = g.oh * g.ow;
+  int ok = 1;
+  const int blas = serial_blas_begin();
+#pragma omp parallel
+  {
+    float* col = get_scratch(rows * K);
+    if (!col) {
+#pragma omp atomic write
+      ok = 0;
+    }
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < g.n; b++) {
+      if (!col) continue;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)K, (int)g.oc, 1.0f, dy + b * rows * g.oc,
+                  (int)g.oc, w, (int)g.oc, 0.0f, col, (int)K);
+      col2im_image(&g, col, b, dx);
+    }
   }
-  for (int64_t n0 = 0; n0 < g.n; n0 += nb) {
-    int64_t cnt = g.n - n0 < nb ? g.n - n0 : nb;
-    int64_t rows = cnt * g.oh * g.ow;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)K, (int)g.oc, 1.0f,
-                dy + n0 * g.oh * g.ow * g.oc, (int)g.oc, w, (int)g.oc, 0.0f, col, (int)K);
-    col2im(&g, col, n0, cnt, dx);
-  }
+  serial_blas_end(blas);
+  if (!ok) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
   return NULL;
 }
 
