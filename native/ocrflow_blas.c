@@ -1,4 +1,4 @@
-// N-API addon for the `native` tfjs backend: OpenBLAS sgemm, im2col/col2im convolutions (NHWC) and a few
+// N-API addon for the `native` tfjs backend: OpenBLAS sgemm, convolutions (NHWC: Winograd, im2col/col2im) and a few
 // memory-bound kernels (bias + activation, row softmax, axis reductions) threaded with OpenMP.
 #define NAPI_VERSION 8
 #include <cblas.h>
