@@ -2,8 +2,11 @@
 // store with seeded initialisation, linear, layer/batch norm, GELU, multi-head attention, dropout, embeddings.
 import * as tf from "@tensorflow/tfjs";
 import {
+  hasNativeBatchNorm,
   hasNativeGelu,
   hasNativeLayerNorm,
+  nativeBatchNorm,
+  nativeBatchNormGrad,
   nativeGelu,
   nativeGeluGrad,
   nativeLayerNorm,
@@ -437,11 +440,47 @@ export function batchNorm(p: ParameterStore, name: string, x: tf.Tensor4D, ctx: 
         runningMean.assign(tf.add(tf.mul(runningMean, 0.9), tf.mul(mean, 0.1)));
         runningVar.assign(tf.add(tf.mul(runningVar, 0.9), tf.mul(variance, 0.1)));
       });
-    return batchNormTrainingOp(update)(x, gamma, beta) as tf.Tensor4D;
+    return batchNormTraining(x, gamma, beta, update) as tf.Tensor4D;
   }
   // Broadcasts [C] statistics instead of tfjs' batchNorm, whose gradient tiles them to the activation's size.
   const scale = tf.mul(gamma, tf.rsqrt(tf.add(runningVar, 1e-5)));
   return tf.add(tf.mul(tf.sub(x, runningMean), scale), beta) as tf.Tensor4D;
+}
+
+/**
+ * Training-mode batch norm of x [..., C] over all axes but the last, with the batch's moments (biased variance),
+ * which `update` receives; one native kernel each way where the backend has them.
+ */
+export function batchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  update: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor {
+  const op = hasNativeBatchNorm(x, gamma) ? fusedBatchNormTrainingOp : batchNormTrainingOp;
+  return op(update)(x, gamma, beta);
+}
+
+/** batchNormTrainingOp as one native kernel each way (7 kernels forward and 8 backward composed). */
+function fusedBatchNormTrainingOp(update: (mean: tf.Tensor, variance: tf.Tensor) => void): NormOp {
+  return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xhat, mean, variance, rstd] = nativeBatchNorm(x, gamma, beta, 1e-5) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor,
+    ];
+    update(mean, variance);
+    save([xhat, rstd, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return nativeBatchNormGrad(dy, xh, g, r);
+      },
+    };
+  }) as unknown as NormOp;
 }
 
 /**
@@ -451,9 +490,10 @@ export function batchNorm(p: ParameterStore, name: string, x: tf.Tensor4D, ctx: 
  */
 function batchNormTrainingOp(update: (mean: tf.Tensor, variance: tf.Tensor) => void): NormOp {
   return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-    const mean = tf.mean(x, [0, 1, 2]);
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const mean = tf.mean(x, axes);
     const xc = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(xc), [0, 1, 2]);
+    const variance = tf.mean(tf.square(xc), axes);
     update(mean, variance);
     const rstd = tf.rsqrt(tf.add(variance, 1e-5));
     const xhat = tf.mul(xc, rstd);
@@ -463,9 +503,9 @@ function batchNormTrainingOp(update: (mean: tf.Tensor, variance: tf.Tensor) => v
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
         const count = xh.size / (g.shape[0] as number);
-        const dbeta = tf.sum(dy, [0, 1, 2]);
-        const dgamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
-        // dx = g * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), means over [B, H, W].
+        const dbeta = tf.sum(dy, axes);
+        const dgamma = tf.sum(tf.mul(dy, xh), axes);
+        // dx = g * rstd * (dy - mean(dy) - xhat * mean(dy * xhat)), means over all axes but the last.
         const dx = tf.mul(
           tf.sub(tf.sub(dy, tf.div(dbeta, count)), tf.mul(xh, tf.div(dgamma, count))),
           tf.mul(g, r),

@@ -1081,6 +1081,118 @@ static napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Per-channel sums over the rows of a and b [rows, C]: s1 = sum of a, s2 = sum of a * b. Each thread sums its
+   rows in double; the threads' sums are added in a fixed order. 0 = out of memory. */
+static int channel_sums(const float* a, const float* b, int64_t rows, int64_t C, double* s1, double* s2) {
+  const int threads = omp_get_max_threads();
+  double* part = (double*)calloc((size_t)threads * 2 * C, sizeof(double));
+  if (!part) return 0;
+#pragma omp parallel num_threads(threads) if (rows * C > parallel_min)
+  {
+    double* p1 = part + (int64_t)omp_get_thread_num() * 2 * C;
+    double* p2 = p1 + C;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* x = a + r * C;
+      const float* y = b + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        p1[c] += x[c];
+        p2[c] += (double)x[c] * y[c];
+      }
+    }
+  }
+  for (int64_t c = 0; c < C; c++) s1[c] = s2[c] = 0;
+  for (int t = 0; t < threads; t++)
+    for (int64_t c = 0; c < C; c++) {
+      s1[c] += part[(int64_t)t * 2 * C + c];
+      s2[c] += part[(int64_t)t * 2 * C + C + c];
+    }
+  free(part);
+  return 1;
+}
+
+/* batchNormTrain(x, gamma, beta, y, xhat, mean, variance, rstd, rows, C, eps): batch norm over the rows of
+   x [rows, C] with the batch's moments: y = xhat * gamma + beta, xhat = (x - mean) * rstd, rstd =
+   1 / sqrt(variance + eps), variance the biased one. Two passes over x; composed of tfjs kernels it took 7. */
+static napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  F32(0, x);
+  F32(1, gamma);
+  F32(2, beta);
+  F32(3, y);
+  F32(4, xhat);
+  F32(5, mean);
+  F32(6, variance);
+  F32(7, rstd);
+  int64_t rows = get_i(env, argv[8]), C = get_i(env, argv[9]);
+  const double eps = get_d(env, argv[10]);
+  double* s = (double*)malloc(2 * C * sizeof(double));
+  if (!s || !channel_sums(x, x, rows, C, s, s + C)) {
+    free(s);
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  for (int64_t c = 0; c < C; c++) {
+    const double m = rows ? s[c] / rows : 0, v = rows ? s[C + c] / rows - m * m : 0;
+    mean[c] = (float)m;
+    variance[c] = (float)(v > 0 ? v : 0);
+    rstd[c] = (float)(1.0 / sqrt((v > 0 ? v : 0) + eps));
+  }
+  free(s);
+#pragma omp parallel for schedule(static) if (rows * C > parallel_min)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* a = x + r * C;
+    float* h = xhat + r * C;
+    float* o = y + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float v = (a[c] - mean[c]) * rstd[c];
+      h[c] = v;
+      o[c] = v * gamma[c] + beta[c];
+    }
+  }
+  return NULL;
+}
+
+/* batchNormTrainGrad(dy, xhat, gamma, rstd, dx, dgamma, dbeta, rows, C): dbeta = sum of dy, dgamma = sum of
+   dy * xhat over the rows, dx = gamma * rstd * (dy - dbeta / rows - xhat * dgamma / rows). */
+static napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  ARGS(9);
+  F32(0, dy);
+  F32(1, xhat);
+  F32(2, gamma);
+  F32(3, rstd);
+  F32(4, dx);
+  F32(5, dgamma);
+  F32(6, dbeta);
+  int64_t rows = get_i(env, argv[7]), C = get_i(env, argv[8]);
+  double* s = (double*)malloc(2 * C * sizeof(double));
+  float* k = (float*)malloc(3 * C * sizeof(float));
+  if (!s || !k || !channel_sums(dy, xhat, rows, C, s, s + C)) {
+    free(s);
+    free(k);
+    napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
+    return NULL;
+  }
+  float *scale = k, *mb = k + C, *mg = k + 2 * C;
+  for (int64_t c = 0; c < C; c++) {
+    dbeta[c] = (float)s[c];
+    dgamma[c] = (float)s[C + c];
+    scale[c] = gamma[c] * rstd[c];
+    mb[c] = rows ? (float)(s[c] / rows) : 0;
+    mg[c] = rows ? (float)(s[C + c] / rows) : 0;
+  }
+  free(s);
+#pragma omp parallel for schedule(static) if (rows * C > parallel_min)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* g = dy + r * C;
+    const float* h = xhat + r * C;
+    float* o = dx + r * C;
+    for (int64_t c = 0; c < C; c++) o[c] = scale[c] * (g[c] - mb[c] - h[c] * mg[c]);
+  }
+  free(k);
+  return NULL;
+}
+
 /* tile(x, y, shape[], reps[]): y = x repeated reps[d] times along each axis (rank <= 8). */
 static napi_value Tile(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -1225,6 +1337,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
       {"geluGrad", NULL, GeluGrad, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, LayerNorm, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNormTrain", NULL, BatchNormTrain, NULL, NULL, NULL, napi_default, NULL},
+      {"batchNormTrainGrad", NULL, BatchNormTrainGrad, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, LayerNormGrad, NULL, NULL, NULL, napi_default, NULL},
       {"channelAffine", NULL, ChannelAffine, NULL, NULL, NULL, napi_default, NULL},
       {"dropoutMask", NULL, DropoutMask, NULL, NULL, NULL, napi_default, NULL},

@@ -1,4 +1,4 @@
-// GELU (tanh approximation) and layer norm as one native kernel each way. Composed of tfjs kernels, GELU took
+// GELU (tanh approximation), layer norm and training batch norm as one native kernel each way. Composed of tfjs kernels, GELU took
 // 8 element-wise passes forward and 9 backward (about a sixth of PARSeq-tiny's encoder time on the native
 // backend), and layer norm 9 kernels forward: in autoregressive decoding, where tensors are a few rows, the
 // kernel count is the cost.
@@ -18,8 +18,107 @@ export const LAYER_NORM_KERNEL = "OcrflowLayerNorm";
 /** Inputs {dy, xhat, rstd, gamma}; outputs [dx, dgamma, dbeta]. */
 export const LAYER_NORM_GRAD_KERNEL = "OcrflowLayerNormGrad";
 
+/** Inputs {x, gamma, beta} (channels last), attr epsilon; outputs [y, xhat, mean, variance, rstd] ([C] each). */
+export const BATCH_NORM_KERNEL = "OcrflowBatchNorm";
+/** Inputs {dy, xhat, gamma, rstd}; outputs [dx, dgamma, dbeta]. */
+export const BATCH_NORM_GRAD_KERNEL = "OcrflowBatchNormGrad";
+
 export function fusedKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
-  return [...geluKernels(addon, backendName), ...layerNormKernels(addon, backendName)];
+  return [
+    ...geluKernels(addon, backendName),
+    ...layerNormKernels(addon, backendName),
+    ...batchNormKernels(addon, backendName),
+  ];
+}
+
+function batchNormKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
+  const forward = (({ inputs, backend, attrs }) => {
+    const b = backend as MathBackendCPU;
+    const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const channels = x.shape[x.shape.length - 1] as number;
+    const n = tf.util.sizeFromShape(x.shape);
+    const [y, xhat] = [alloc(b, n), alloc(b, n)];
+    const [mean, variance, rstd] = [alloc(b, channels), alloc(b, channels), alloc(b, channels)];
+    const epsilon = Number((attrs as { epsilon: number }).epsilon);
+    const rows = channels > 0 ? n / channels : 0;
+    addon.batchNormTrain(
+      f32(b, x),
+      f32(b, gamma),
+      f32(b, beta),
+      y,
+      xhat,
+      mean,
+      variance,
+      rstd,
+      rows,
+      channels,
+      epsilon,
+    );
+    return [
+      b.makeTensorInfo(x.shape, "float32", y),
+      b.makeTensorInfo(x.shape, "float32", xhat),
+      ...[mean, variance, rstd].map((v) => b.makeTensorInfo([channels], "float32", v)),
+    ];
+  }) as KernelFunc;
+  const gradient = (({ inputs, backend }) => {
+    const b = backend as MathBackendCPU;
+    const { dy, xhat, gamma, rstd } = inputs as Record<"dy" | "xhat" | "gamma" | "rstd", TensorInfo>;
+    const channels = xhat.shape[xhat.shape.length - 1] as number;
+    const n = tf.util.sizeFromShape(xhat.shape);
+    const [dx, dgamma, dbeta] = [alloc(b, n), alloc(b, channels), alloc(b, channels)];
+    const rows = channels > 0 ? n / channels : 0;
+    addon.batchNormTrainGrad(
+      f32(b, dy),
+      f32(b, xhat),
+      f32(b, gamma),
+      f32(b, rstd),
+      dx,
+      dgamma,
+      dbeta,
+      rows,
+      channels,
+    );
+    return [
+      b.makeTensorInfo(xhat.shape, "float32", dx),
+      b.makeTensorInfo([channels], "float32", dgamma),
+      b.makeTensorInfo([channels], "float32", dbeta),
+    ];
+  }) as KernelFunc;
+  return [
+    { kernelName: BATCH_NORM_KERNEL, backendName, kernelFunc: forward },
+    { kernelName: BATCH_NORM_GRAD_KERNEL, backendName, kernelFunc: gradient },
+  ];
+}
+
+/** Whether the active backend has the fused training batch norm (float32, gamma of the last axis). */
+export function hasNativeBatchNorm(x: tf.Tensor, gamma: tf.Tensor): boolean {
+  return (
+    x.dtype === "float32" &&
+    x.rank >= 2 &&
+    gamma.rank === 1 &&
+    gamma.shape[0] === x.shape[x.rank - 1] &&
+    tf.getKernel(BATCH_NORM_KERNEL, tf.getBackend()) !== undefined
+  );
+}
+
+/** [y, xhat, mean, variance, rstd] of the fused training batch norm. */
+export function nativeBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): tf.Tensor[] {
+  return tf.engine().runKernel(BATCH_NORM_KERNEL, { x, gamma, beta }, { epsilon }) as unknown as tf.Tensor[];
+}
+
+/** [dx, dgamma, dbeta] of the fused training batch norm's gradient. */
+export function nativeBatchNormGrad(
+  dy: tf.Tensor,
+  xhat: tf.Tensor,
+  gamma: tf.Tensor,
+  rstd: tf.Tensor,
+): tf.Tensor[] {
+  return tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, xhat, gamma, rstd }) as unknown as tf.Tensor[];
 }
 
 function layerNormKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {

@@ -108,6 +108,31 @@ export interface NativeAddon {
     rows: number,
     d: number,
   ): void;
+  /** Training batch norm over the rows of x [rows, C] with the batch's moments (biased variance). */
+  batchNormTrain(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    xhat: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    channels: number,
+    epsilon: number,
+  ): void;
+  batchNormTrainGrad(
+    dy: Float32Array,
+    xhat: Float32Array,
+    gamma: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    channels: number,
+  ): void;
   /** y[i] = 1/keepProb with probability keepProb, else 0; the same mask for the same seed. */
   dropoutMask(y: Float32Array, keepProb: number, seed: number): void;
   setThreads(n: number): void;

@@ -2,7 +2,7 @@
 // and gradient. Tolerance: max |native - cpu| <= 1e-4 * max(1, max |cpu|) (float32, different summation order).
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { gelu, layerNormWith } from "../nn.ts";
+import { batchNormTraining, gelu, layerNormWith } from "../nn.ts";
 import {
   compareBackends,
   type HostTensor,
@@ -11,7 +11,7 @@ import {
   toTensor,
   valueAndGrads,
 } from "./compare-backends.ts";
-import { GELU_KERNEL, LAYER_NORM_KERNEL } from "./fused-ops.ts";
+import { BATCH_NORM_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL } from "./fused-ops.ts";
 import { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
 import { broadcastPlan } from "./native-kernels.ts";
 
@@ -398,6 +398,35 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
       const norm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
         tf.mul(layerNormWith(a, g, b, 1e-5 * d), tf.add(a, 1.5));
       await expectClose(() => valueAndGrads(norm, [x, gamma, beta], 40), `layerNorm ${shape}`);
+    }
+  });
+
+  it("training batch norm: the fused native kernels against the composed ops of the cpu backend", async () => {
+    expect(tf.getKernel(BATCH_NORM_KERNEL, NATIVE_BACKEND)).toBeDefined();
+    for (const shape of [
+      [4, 5, 3, 6],
+      [32, 16, 64, 32],
+      [7, 1, 1, 9],
+      [3, 10],
+    ]) {
+      const c = shape[shape.length - 1] as number;
+      const x = randomHost(shape, random);
+      x.values.forEach((v, i) => {
+        x.values[i] = v * 3 + (i % c); // a per-channel offset, so that the mean matters
+      });
+      const gamma = randomHost([c], random);
+      const beta = randomHost([c], random);
+      const moments: tf.Tensor[] = [];
+      const keep = (mean: tf.Tensor, variance: tf.Tensor) => moments.push(tf.keep(mean), tf.keep(variance));
+      const norm = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.mul(batchNormTraining(a, g, b, keep), tf.add(a, 1.5));
+      await expectClose(() => valueAndGrads(norm, [x, gamma, beta], 60), `batchNorm ${shape}`);
+      // The running statistics' inputs: the batch's mean and biased variance.
+      await expectClose(() => {
+        moments.length = 0;
+        batchNormTraining(toTensor(x), toTensor(gamma), toTensor(beta), keep);
+        return moments;
+      }, `batchNorm moments ${shape}`);
     }
   });
 
