@@ -118,6 +118,20 @@ static inline float fast_expf(float v) {
 /* ------------------------------------------------------------------------------------------------ */
 /* GEMM                                                                                               */
 
+/* Makes OpenBLAS single-threaded for GEMMs called inside our own parallel region: its OpenMP build does that
+   by itself (and its set_num_threads would also shrink our region), its pthreads build must be told.
+   Returns what serial_blas_end restores. */
+static int serial_blas_begin(void) {
+  if (openblas_get_parallel() == 2) return 0;
+  int saved = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  return saved;
+}
+
+static void serial_blas_end(int saved) {
+  if (saved > 0) openblas_set_num_threads(saved);
+}
+
 /* sgemm(transA, transB, M, N, K, A, B, C, batch, strideA, strideB, strideC, beta)
    Row-major C[b] = op(A[b]) * op(B[b]) + beta * C[b]; a stride of 0 broadcasts one matrix over the batch. */
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
@@ -140,18 +154,14 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
                   C + b * sc, (int)N);
     }
   } else {
-    /* Many small products (attention heads): one per thread, each single-threaded inside OpenBLAS. The
-       OpenMP build of OpenBLAS does that by itself inside a parallel region (and its set_num_threads would
-       also shrink our region); the pthreads build must be told. */
-    const int openmp_blas = openblas_get_parallel() == 2;
-    int saved = openblas_get_num_threads();
-    if (!openmp_blas) openblas_set_num_threads(1);
+    /* Many small products (attention heads): one per thread, each single-threaded inside OpenBLAS. */
+    const int blas = serial_blas_begin();
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < batch; b++) {
       cblas_sgemm(CblasRowMajor, opa, opb, (int)M, (int)N, (int)K, 1.0f, A + b * sa, lda, B + b * sb, ldb, beta,
                   C + b * sc, (int)N);
     }
-    if (!openmp_blas) openblas_set_num_threads(saved);
+    serial_blas_end(blas);
   }
   return NULL;
 }
@@ -265,20 +275,6 @@ static void col2im_image(const ConvGeom* g, const float* col, int64_t b, float* 
       }
     }
   }
-}
-
-/* Makes OpenBLAS single-threaded for GEMMs called inside our own parallel region: its OpenMP build does that
-   by itself (and its set_num_threads would also shrink our region), its pthreads build must be told, as in
-   Sgemm. Returns what serial_blas_end restores. */
-static int serial_blas_begin(void) {
-  if (openblas_get_parallel() == 2) return 0;
-  int saved = openblas_get_num_threads();
-  openblas_set_num_threads(1);
-  return saved;
-}
-
-static void serial_blas_end(int saved) {
-  if (saved > 0) openblas_set_num_threads(saved);
 }
 
 /* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray, 2015): each 2x2 block of outputs comes
