@@ -187,19 +187,30 @@ function layerNormOp(epsilon: number): NormOp {
   return op;
 }
 
-/** The same layer norm and gradient as one native kernel each (models/backend/fused-ops.ts). */
-function fusedLayerNorm(epsilon: number): NormOp {
+/**
+ * A norm op of native kernels (models/backend/fused-ops.ts): `forward` gives [y, xhat, rstd], `gradient` takes
+ * (dy, xhat, rstd, gamma) and gives [dx, dgamma, dbeta].
+ */
+function nativeNormOp(
+  forward: (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => [tf.Tensor, tf.Tensor, tf.Tensor],
+  gradient: (dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor) => tf.Tensor[],
+): NormOp {
   return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, xhat, rstd] = nativeLayerNorm(x, gamma, beta, epsilon);
+    const [y, xhat, rstd] = forward(x, gamma, beta);
     save([xhat, rstd, gamma]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        return nativeLayerNormGrad(dy, xh, r, g);
+        return gradient(dy, xh, r, g);
       },
     };
   }) as unknown as NormOp;
+}
+
+/** The same layer norm and gradient as one native kernel each. */
+function fusedLayerNorm(epsilon: number): NormOp {
+  return nativeNormOp((x, gamma, beta) => nativeLayerNorm(x, gamma, beta, epsilon), nativeLayerNormGrad);
 }
 
 function composedLayerNorm(epsilon: number): NormOp {
@@ -463,24 +474,11 @@ export function batchNormTraining(
 
 /** batchNormTrainingOp as one native kernel each way (7 kernels forward and 8 backward composed). */
 function fusedBatchNormTrainingOp(update: (mean: tf.Tensor, variance: tf.Tensor) => void): NormOp {
-  return customOp((x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, xhat, mean, variance, rstd] = nativeBatchNorm(x, gamma, beta, 1e-5) as [
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-      tf.Tensor,
-    ];
+  return nativeNormOp((x, gamma, beta) => {
+    const [y, xhat, mean, variance, rstd] = nativeBatchNorm(x, gamma, beta, 1e-5);
     update(mean, variance);
-    save([xhat, rstd, gamma]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, r, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        return nativeBatchNormGrad(dy, xh, g, r);
-      },
-    };
-  }) as unknown as NormOp;
+    return [y, xhat, rstd];
+  }, nativeBatchNormGrad);
 }
 
 /**

@@ -90,6 +90,17 @@ static float* get_scratch(size_t n) {
   return scratch;
 }
 
+/* get_scratch for one thread of a parallel region: on failure also clears *ok, shared by the team (each thread
+   must still reach the region's worksharing loops, so the caller skips work rather than leaving). */
+static float* team_scratch(size_t n, int* ok) {
+  float* p = get_scratch(n);
+  if (!p) {
+#pragma omp atomic write
+    *ok = 0;
+  }
+  return p;
+}
+
 /* expf as a range reduction and a degree-6 polynomial (Cephes' expf, relative error about 1e-7 over the float
    range): unlike glibc's expf, GCC vectorises loops of it (8 lanes with AVX2), which made softmax, tanh,
    sigmoid and GELU several times faster (needs -fno-trapping-math, binding.gyp). Below -87.3 the result is 0
@@ -364,13 +375,9 @@ static int conv_winograd(const ConvGeom* g, const float* x, const float* w, floa
   const int blas = serial_blas_begin();
 #pragma omp parallel
   {
-    float* V = get_scratch(16 * (vs + mstride) + 16 * c);
+    float* V = team_scratch(16 * (vs + mstride) + 16 * c, &ok);
     float* M = V ? V + 16 * vs : NULL;
     float* patch = V ? M + 16 * mstride : NULL;
-    if (!V) {
-#pragma omp atomic write
-      ok = 0;
-    }
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < blocks; blk++) {
       if (!V) continue;
@@ -438,11 +445,7 @@ static int conv_forward(const ConvGeom* g, const float* x, const float* w, float
   const int blas = serial_blas_begin();
 #pragma omp parallel
   {
-    float* col = get_scratch(T * K);
-    if (!col) {
-#pragma omp atomic write
-      ok = 0;
-    }
+    float* col = team_scratch(T * K, &ok);
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < tiles; t++) {
       if (!col) continue;
@@ -528,11 +531,7 @@ static napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   const int blas = serial_blas_begin();
 #pragma omp parallel
   {
-    float* col = get_scratch(rows * K);
-    if (!col) {
-#pragma omp atomic write
-      ok = 0;
-    }
+    float* col = team_scratch(rows * K, &ok);
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < g.n; b++) {
       if (!col) continue;
@@ -572,12 +571,8 @@ static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   const int blas = serial_blas_begin();
 #pragma omp parallel num_threads(threads)
   {
-    float* col = get_scratch(T * K);
+    float* col = team_scratch(T * K, &ok);
     float* mine = acc + (int64_t)omp_get_thread_num() * K * oc;
-    if (!col) {
-#pragma omp atomic write
-      ok = 0;
-    }
 #pragma omp single
     team = omp_get_num_threads();
 #pragma omp for schedule(static)

@@ -21,7 +21,7 @@ export const LAYER_NORM_GRAD_KERNEL = "OcrflowLayerNormGrad";
 
 /** Inputs {x, gamma, beta} (channels last), attr epsilon; outputs [y, xhat, mean, variance, rstd] ([C] each). */
 export const BATCH_NORM_KERNEL = "OcrflowBatchNorm";
-/** Inputs {dy, xhat, gamma, rstd}; outputs [dx, dgamma, dbeta]. */
+/** Inputs {dy, xhat, rstd, gamma}; outputs [dx, dgamma, dbeta]. */
 export const BATCH_NORM_GRAD_KERNEL = "OcrflowBatchNormGrad";
 
 export function fusedKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
@@ -63,7 +63,7 @@ function batchNormKernels(addon: NativeAddon, backendName: string): tf.KernelCon
   }) as KernelFunc;
   const gradient = (({ inputs, backend }) => {
     const b = backend as MathBackendCPU;
-    const { dy, xhat, gamma, rstd } = inputs as Record<"dy" | "xhat" | "gamma" | "rstd", TensorInfo>;
+    const { dy, xhat, rstd, gamma } = inputs as Record<"dy" | "xhat" | "rstd" | "gamma", TensorInfo>;
     const channels = xhat.shape[xhat.shape.length - 1] as number;
     const n = tf.util.sizeFromShape(xhat.shape);
     const [dx, dgamma, dbeta] = [alloc(b, n), alloc(b, channels), alloc(b, channels)];
@@ -108,18 +108,28 @@ export function nativeBatchNorm(
   gamma: tf.Tensor,
   beta: tf.Tensor,
   epsilon: number,
-): tf.Tensor[] {
-  return tf.engine().runKernel(BATCH_NORM_KERNEL, { x, gamma, beta }, { epsilon }) as unknown as tf.Tensor[];
+): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(BATCH_NORM_KERNEL, { x, gamma, beta }, { epsilon }) as unknown as [
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+  ];
 }
 
-/** [dx, dgamma, dbeta] of the fused training batch norm's gradient. */
+/** [dx, dgamma, dbeta] of the fused training batch norm's gradient (arguments in layer norm's order). */
 export function nativeBatchNormGrad(
   dy: tf.Tensor,
   xhat: tf.Tensor,
-  gamma: tf.Tensor,
   rstd: tf.Tensor,
-): tf.Tensor[] {
-  return tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, xhat, gamma, rstd }) as unknown as tf.Tensor[];
+  gamma: tf.Tensor,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, xhat, rstd, gamma }) as unknown as [
+    tf.Tensor,
+    tf.Tensor,
+    tf.Tensor,
+  ];
 }
 
 function layerNormKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
