@@ -2,9 +2,9 @@
 // either on a split file or on a held-out synthetic set rendered here with the font families that training left
 // out (generate.fonts.exclude of the config and profile the models were trained with).
 //   npx tsx bench/recognize.ts --model models/pretrained/parseq-tiny --model models/pretrained/master-tiny \
-//     --heldout 1000 [--profile pretrained] [--batch 64] [--json]
+//     --heldout 1000 [--profile pretrained] [--batch 64] [--json] [--errors misread.jsonl]
 //   npx tsx bench/recognize.ts --model DIR --data data/splits/test.jsonl [--limit 512]
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "64" },
     backend: { type: "string" },
     json: { type: "boolean", default: false },
+    errors: { type: "string" },
   },
 });
 if (!values.model?.length) throw new Error("--model DIR is required (repeatable)");
@@ -46,6 +47,31 @@ async function heldOutSet(
   const dir = mkdtempSync(join(tmpdir(), "ocrflow-heldout-"));
   const held = await renderHeldOutSet(config, { count, seed: Number(values.seed), dir: join(dir, "set") });
   return { ...held, dir };
+}
+
+/** Writes every misread line as JSON lines (`{"model", "name", "font", "truth", "text", "confidence"}`) for error analysis. */
+function writeErrors(
+  file: string,
+  model: string,
+  truth: DatasetSample[],
+  results: { text: string; confidence: number }[],
+): void {
+  const lines = results.flatMap((r, i) => {
+    const sample = truth[i] as DatasetSample;
+    return r.text === sample.text
+      ? []
+      : [
+          JSON.stringify({
+            model,
+            name: sample.name,
+            font: sample.font,
+            truth: sample.text,
+            text: r.text,
+            confidence: r.confidence,
+          }),
+        ];
+  });
+  appendFileSync(file, lines.map((l) => `${l}\n`).join(""));
 }
 
 let cleanup: string | undefined;
@@ -91,6 +117,7 @@ try {
       exact_match: Number(scores.exact_match.toFixed(4)),
       cer: Number(scores.cer.toFixed(4)),
     };
+    if (values.errors !== undefined) writeErrors(values.errors, report.model, samples, results);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else
       console.log(
