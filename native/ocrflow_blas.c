@@ -355,6 +355,29 @@ static void winograd_output(const float* restrict m, int64_t ms, int64_t oc, flo
   }
 }
 
+/* The 4x4 patch of input for the tile whose top-left output is (iy0 + pt, ix0 + pl) of image img, zero
+   outside, gathered row by row (4 pixels of a row are contiguous in NHWC). */
+static void winograd_patch(const ConvGeom* g, const float* img, int64_t iy0, int64_t ix0, float* patch) {
+  const int64_t c = g->c;
+  for (int i = 0; i < 4; i++) {
+    const int64_t iy = iy0 + i;
+    float* row = patch + i * 4 * c;
+    if (iy < 0 || iy >= g->h) {
+      memset(row, 0, 4 * c * sizeof(float));
+    } else if (ix0 >= 0 && ix0 + 4 <= g->w) {
+      memcpy(row, img + (iy * g->w + ix0) * c, 4 * c * sizeof(float));
+    } else {
+      for (int j = 0; j < 4; j++) {
+        const int64_t ix = ix0 + j;
+        if (ix < 0 || ix >= g->w)
+          memset(row + j * c, 0, c * sizeof(float));
+        else
+          memcpy(row + j * c, img + (iy * g->w + ix) * c, c * sizeof(float));
+      }
+    }
+  }
+}
+
 /* Forward by Winograd; the caller checked winograd_fits. Threads take blocks of tiles; each holds the
    transformed inputs V[16][tb][c] and products M[16][tb][oc] of its block in its scratch. 0 = out of memory. */
 static int conv_winograd(const ConvGeom* g, const float* x, const float* w, float* y, const float* bias, int act,
@@ -386,24 +409,7 @@ static int conv_winograd(const ConvGeom* g, const float* x, const float* w, floa
         const int64_t id = t0 + t, b = id / (ty * tx), r = id % (ty * tx);
         const int64_t iy0 = (r / tx) * 2 - g->pt, ix0 = (r % tx) * 2 - g->pl;
         const float* img = x + b * g->h * g->w * c;
-        /* The 4x4 patch, gathered row by row (4 pixels of a row are contiguous in NHWC), zero outside. */
-        for (int i = 0; i < 4; i++) {
-          const int64_t iy = iy0 + i;
-          float* row = patch + i * 4 * c;
-          if (iy < 0 || iy >= g->h) {
-            memset(row, 0, 4 * c * sizeof(float));
-          } else if (ix0 >= 0 && ix0 + 4 <= g->w) {
-            memcpy(row, img + (iy * g->w + ix0) * c, 4 * c * sizeof(float));
-          } else {
-            for (int j = 0; j < 4; j++) {
-              const int64_t ix = ix0 + j;
-              if (ix < 0 || ix >= g->w)
-                memset(row + j * c, 0, c * sizeof(float));
-              else
-                memcpy(row + j * c, img + (iy * g->w + ix) * c, c * sizeof(float));
-            }
-          }
-        }
+        winograd_patch(g, img, iy0, ix0, patch);
         winograd_input(patch, c, V + t * c, vs);
       }
       for (int e = 0; e < 16; e++)
@@ -422,6 +428,95 @@ static int conv_winograd(const ConvGeom* g, const float* x, const float* w, floa
   }
   serial_blas_end(blas);
   free(U);
+  return ok;
+}
+
+/* Z[e * zs + ch] = (A d A^T)[e] for the rows x cols (at most 2x2, zero beyond) output gradients d of one tile,
+   whose rows are `stride` apart: the transform that carries a tile's output gradient back to U. */
+static void winograd_output_grad(const float* restrict d, int64_t stride, int64_t oc, int rows, int cols,
+                                 float* restrict z, int64_t zs) {
+  for (int64_t ch = 0; ch < oc; ch++) {
+    const float p = d[ch], q = cols == 2 ? d[oc + ch] : 0.0f;
+    const float r = rows == 2 ? d[stride + ch] : 0.0f, s = rows == 2 && cols == 2 ? d[stride + oc + ch] : 0.0f;
+    /* A d: rows [p, q], [p + r, q + s], [p - r, q - s], [-r, -s]; then each row [u, v] -> [u, u + v, u - v, -v]. */
+    const float u[4] = {p, p + r, p - r, -r}, v[4] = {q, q + s, q - s, -s};
+    for (int i = 0; i < 4; i++) {
+      z[(i * 4 + 0) * zs + ch] = u[i];
+      z[(i * 4 + 1) * zs + ch] = u[i] + v[i];
+      z[(i * 4 + 2) * zs + ch] = u[i] - v[i];
+      z[(i * 4 + 3) * zs + ch] = -v[i];
+    }
+  }
+}
+
+/* dw[3][3][c][oc] += G^T dU[e] G over the 16 planes of dU[16][c][oc] (the adjoint of winograd_filters). */
+static void winograd_filters_grad(const ConvGeom* g, const float* dU, float* dw) {
+  const int64_t plane = g->c * g->oc;
+  for (int64_t i = 0; i < plane; i++) {
+    float t[4][3];
+    for (int y = 0; y < 4; y++) {
+      const float u0 = dU[(y * 4 + 0) * plane + i], u1 = dU[(y * 4 + 1) * plane + i];
+      const float u2 = dU[(y * 4 + 2) * plane + i], u3 = dU[(y * 4 + 3) * plane + i];
+      t[y][0] = u0 + 0.5f * (u1 + u2);
+      t[y][1] = 0.5f * (u1 - u2);
+      t[y][2] = 0.5f * (u1 + u2) + u3;
+    }
+    for (int x = 0; x < 3; x++) {
+      dw[(0 * 3 + x) * plane + i] += t[0][x] + 0.5f * (t[1][x] + t[2][x]);
+      dw[(1 * 3 + x) * plane + i] += 0.5f * (t[1][x] - t[2][x]);
+      dw[(2 * 3 + x) * plane + i] += 0.5f * (t[1][x] + t[2][x]) + t[3][x];
+    }
+  }
+}
+
+/* Filter gradient by Winograd; the caller checked winograd_fits and zero-filled dw. The adjoint of
+   conv_winograd: per block of tiles, V = B^T d B of the input and Z = A dY A^T of the output gradient, then
+   dU[e] += V[e]^T Z[e], 16 GEMMs summing over the block's tiles, and dw = G^T dU G. Blocks are 8 times the
+   forward's (2 MB of V and Z): the tiles are the GEMMs' inner dimension, and dU is read and written once per
+   block (tried 4096 to 65536 floats per c + oc; 32768 was fastest, by little). Each thread sums into its own dU; they are added in
+   thread order, so the result does not depend on timing. 0 = out of memory. */
+static int conv_winograd_filter_grad(const ConvGeom* g, const float* x, const float* dy, float* dw) {
+  const int64_t c = g->c, oc = g->oc, ty = (g->oh + 1) / 2, tx = (g->ow + 1) / 2;
+  const int64_t tiles = g->n * ty * tx, plane = c * oc;
+  int64_t tb = 32768 / (c + oc);
+  tb = tb < 32 ? 32 : tb;
+  const int64_t vs = tb * c + 32, zs = tb * oc + 32;
+  const int64_t blocks = (tiles + tb - 1) / tb;
+  const int threads = omp_get_max_threads();
+  float* acc = (float*)calloc((size_t)threads * 16 * plane, sizeof(float));
+  if (!acc) return 0;
+  int ok = 1, team = 1;
+  const int blas = serial_blas_begin();
+#pragma omp parallel num_threads(threads)
+  {
+    float* V = team_scratch(16 * (vs + zs) + 16 * c, &ok);
+    float* Z = V ? V + 16 * vs : NULL;
+    float* patch = V ? Z + 16 * zs : NULL;
+    float* mine = acc + (int64_t)omp_get_thread_num() * 16 * plane;
+#pragma omp single
+    team = omp_get_num_threads();
+#pragma omp for schedule(static)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      if (!V) continue;
+      const int64_t t0 = blk * tb, nt = t0 + tb < tiles ? tb : tiles - t0;
+      for (int64_t t = 0; t < nt; t++) {
+        const int64_t id = t0 + t, b = id / (ty * tx), r = id % (ty * tx);
+        const int64_t oy = (r / tx) * 2, ox = (r % tx) * 2;
+        winograd_patch(g, x + b * g->h * g->w * c, oy - g->pt, ox - g->pl, patch);
+        winograd_input(patch, c, V + t * c, vs);
+        const int rows = oy + 1 < g->oh ? 2 : 1, cols = ox + 1 < g->ow ? 2 : 1;
+        winograd_output_grad(dy + ((b * g->oh + oy) * g->ow + ox) * oc, g->ow * oc, oc, rows, cols, Z + t * oc, zs);
+      }
+      for (int e = 0; e < 16; e++)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c, (int)oc, (int)nt, 1.0f, V + e * vs, (int)c,
+                    Z + e * zs, (int)oc, 1.0f, mine + e * plane, (int)oc);
+    }
+  }
+  serial_blas_end(blas);
+  for (int i = 1; i < team; i++)
+    for (int64_t j = 0; j < 16 * plane; j++) acc[j] += acc[(int64_t)i * 16 * plane + j];
+  if (ok) winograd_filters_grad(g, acc, dw);
+  free(acc);
   return ok;
 }
 
@@ -558,6 +653,11 @@ static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   if (is_pointwise(&g)) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g.c, (int)oc, (int)rows, 1.0f, x, (int)g.c, dy,
                 (int)oc, 0.0f, dw, (int)oc);
+    return NULL;
+  }
+  if (winograd_fits(&g)) {
+    memset(dw, 0, K * oc * sizeof(float));
+    if (!conv_winograd_filter_grad(&g, x, dy, dw)) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
     return NULL;
   }
   const int64_t T = tile_rows(K), tiles = (rows + T - 1) / T;

@@ -176,6 +176,21 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
     }
   });
 
+  it("3x3 filter gradient by Winograd: several blocks of tiles over the threads, odd output edges", async () => {
+    // The filter gradient sums blocks of 32768 / (c + oc) 2x2 tiles (at least 32), one thread's blocks into its
+    // own sums: 4,224 tiles make 3 blocks (the first thread sums two), 576 make 2, and odd output sizes leave
+    // half-empty edge tiles.
+    const cases = [
+      { x: [4, 47, 87, 8], w: [3, 3, 8, 8], pad: "same" },
+      { x: [2, 33, 37, 40], w: [3, 3, 40, 24], pad: "valid" },
+    ] as const;
+    for (const [trial, { x, w, pad }] of cases.entries()) {
+      const inputs = [randomHost([...x], random), randomHost([...w], random)];
+      const op = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad);
+      await expectClose(() => valueAndGrads(op, inputs, 40 + trial), `filter gradient ${x} ${w} ${pad}`);
+    }
+  });
+
   it("conv2dTranspose (Conv2DBackpropInput called directly)", async () => {
     const dy = randomHost([2, 5, 6, 4], random);
     const w = randomHost([3, 3, 3, 4], random);
