@@ -63,10 +63,6 @@ export class Tokenizer {
     return { ids, batch: texts.length, length };
   }
 
-  /**
-   * Text and confidence from per-position class probabilities ([positions, classes] row-major): characters up
-   * to the first EOS; confidence is the product of the chosen probabilities, EOS included (as parseq does).
-   */
   /** Marks the lines whose token `ids[b]` is EOS in `ended`; true once every line has ended (greedy decoding). */
   markEnded(ids: ArrayLike<number>, ended: Uint8Array): boolean {
     let all = true;
@@ -77,6 +73,10 @@ export class Tokenizer {
     return all;
   }
 
+  /**
+   * Text and confidence from per-position class probabilities ([positions, classes] row-major): characters up
+   * to the first EOS; confidence is the product of the chosen probabilities, EOS included (as parseq does).
+   */
   decodeProbabilities(
     probs: Float32Array,
     positions: number,
