@@ -466,4 +466,27 @@ describe.skipIf(!load.addon)("native kernels match the cpu backend", () => {
     const logits = randomHost([16, 33, 161], random);
     await expectClose(() => tf.slice(toTensor(logits), [0, 0, 0], [16, 32, 161]), "slice of logits");
   });
+
+  it("concat along every axis of 1 to 5 inputs of every rank, empty inputs included, forward and gradients", async () => {
+    for (let trial = 0; trial < 24; trial++) {
+      const shape = Array.from({ length: int(1, 5) }, () => int(1, 6));
+      const axis = int(0, shape.length - 1);
+      const xs = Array.from({ length: int(1, 5) }, () =>
+        randomHost(
+          shape.map((d, i) => (i === axis ? int(trial % 4 === 0 ? 0 : 1, 4) : d)),
+          random,
+        ),
+      );
+      const axisArg = random() < 0.5 ? axis : axis - shape.length; // negative axes count from the end
+      const op = (...ts: tf.Tensor[]) => tf.concat(ts, axisArg);
+      await expectClose(
+        () => valueAndGrads(op, xs, 80 + trial),
+        `concat of ${xs.map((x) => `[${x.shape}]`).join(" ")} on axis ${axis}`,
+      );
+    }
+    // A decoder's key/value cache growing by one position.
+    const cache = randomHost([64, 4, 9, 32], random);
+    const step = randomHost([64, 4, 1, 32], random);
+    await expectClose(() => tf.concat([toTensor(cache), toTensor(step)], 2), "key/value cache");
+  });
 });

@@ -626,6 +626,30 @@ const padImpl: NativeImpl = (inputs, backend, attrs) => {
   return output(backend, outShape, out);
 };
 
+/**
+ * Concatenation as one box copy per input. The cpu kernel reshapes to 2D and copies element by element: the
+ * decoders' key/value caches grow by a concat every step, [64, 4, t, 32] + [64, 4, 1, 32].
+ */
+const concatImpl: NativeImpl = (inputs, backend, attrs) => {
+  const xs = Object.values(inputs).filter((t): t is TensorInfo => t !== undefined);
+  const first = xs[0];
+  if (!first || xs.length < 2 || !isF32(...xs) || first.shape.length === 0) return undefined;
+  const axis = util.parseAxisParam(attrs.axis as number, first.shape)[0] as number;
+  const shapes = xs.map((t) => t.shape);
+  backend_util.assertParamsConsistent(shapes, axis);
+  const outShape = backend_util.computeOutShape(shapes, axis);
+  const out = alloc(backend, size(outShape));
+  const origin = new Array(outShape.length).fill(0);
+  let offset = 0;
+  for (const t of xs) {
+    const begin = [...origin];
+    begin[axis] = offset;
+    copyBox(f32(backend, t), t.shape, origin, out, outShape, begin, t.shape);
+    offset += t.shape[axis] as number;
+  }
+  return output(backend, outShape, out);
+};
+
 /* ---------------------------------------------------------------------------------------------- */
 
 /** The kernels this backend replaces, by tfjs kernel name. */
@@ -647,6 +671,7 @@ export function nativeImpls(addon: NativeAddon): Record<string, NativeImpl> {
     FusedBatchNorm: batchNormImpl(addon),
     Slice: sliceImpl,
     PadV2: padImpl,
+    Concat: concatImpl,
   };
   for (const [name, op] of Object.entries(BINARY_OPS)) impls[name] = binaryImpl(addon, op);
   for (const [name, op] of Object.entries(UNARY_OPS)) impls[name] = unaryImpl(addon, op);
