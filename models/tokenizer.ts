@@ -63,16 +63,6 @@ export class Tokenizer {
     return { ids, batch: texts.length, length };
   }
 
-  /** Marks the lines whose token `ids[b]` is EOS in `ended`; true once every line has ended (greedy decoding). */
-  markEnded(ids: ArrayLike<number>, ended: Uint8Array): boolean {
-    let all = true;
-    for (let b = 0; b < ended.length; b++) {
-      if (ids[b] === this.eos) ended[b] = 1;
-      if (!ended[b]) all = false;
-    }
-    return all;
-  }
-
   /**
    * Text and confidence from per-position class probabilities ([positions, classes] row-major): characters up
    * to the first EOS; confidence is the product of the chosen probabilities, EOS included (as parseq does).

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { Command } from "commander";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -17,6 +18,7 @@ import { buildTextPdf, INVOICE, renderPageImage } from "../documents/test-docume
 import { chooseBackend } from "../models/backend/index.ts";
 import { loadModelDirectory } from "../models/io.ts";
 import { scoreTexts } from "../models/metrics.ts";
+import { imagesToTensor } from "../models/preprocess.ts";
 import { asRecognizer } from "../models/recognizer.ts";
 import { registerPredictCommand } from "../stages/commands/predict.ts";
 import { loadPipelineConfig } from "../stages/config.ts";
@@ -52,6 +54,33 @@ describe("shipped recognizers", () => {
       const scores = scoreTexts(results, texts);
       expect(scores.cer).toBeLessThan(maxCer);
       expect(scores.exact_match).toBeGreaterThan(0);
+    }, 120_000);
+  }
+
+  for (const { dir: modelDir } of SHIPPED) {
+    it(`${modelDir} reads each line of a batch as it reads it alone (ended lines leave the batch)`, () => {
+      const { model } = loadModelDirectory(modelDir);
+      const lines = images.slice(0, 16);
+      const decode = (chunk: GreyImage[]) =>
+        tf.tidy(() => model.decode(imagesToTensor(chunk, model.input)).arraySync());
+      const batch = decode(lines);
+      const eos = model.tokenizer.eos;
+      const ends = new Set<number>();
+      for (const [b, line] of batch.entries()) {
+        const alone = decode([lines[b] as GreyImage])[0];
+        for (const [t, probs] of line.entries()) {
+          const other = alone?.[t] as number[];
+          const worst = Math.max(...probs.map((p, c) => Math.abs(p - (other[c] as number))));
+          expect(worst, `line ${b} position ${t}`).toBeLessThan(1e-4);
+          if (probs.indexOf(Math.max(...probs)) === eos) {
+            ends.add(t);
+            break;
+          }
+        }
+      }
+      model.dispose();
+      // Lines of 1 to 16 characters: they ended at several steps, so the batch retired some before others.
+      expect(ends.size).toBeGreaterThan(3);
     }, 120_000);
   }
 

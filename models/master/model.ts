@@ -25,7 +25,7 @@ import {
   sinusoid,
 } from "../nn.ts";
 import type { InputShape } from "../preprocess.ts";
-import { type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
+import { GreedyLines, type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
 import { Tokenizer } from "../tokenizer.ts";
 
 export type MasterSettings = MasterSizeConfig;
@@ -253,7 +253,10 @@ export class MasterModel implements SequenceModel {
     );
   }
 
-  /** Greedy autoregressive decoding, one position per step with cached self-attention keys and values. */
+  /**
+   * Greedy autoregressive decoding, one position per step with cached self-attention keys and values; lines that
+   * produced EOS are retired from the batch (GreedyLines).
+   */
   decode(images: tf.Tensor4D): tf.Tensor3D {
     const ctx: ForwardContext = { training: false };
     const p = this.params;
@@ -261,14 +264,13 @@ export class MasterModel implements SequenceModel {
     const tok = this.tokenizer;
     const n = images.shape[0];
     const steps = this.input.maxLength + 1;
-    const memoryKV = this.memoryKeyValues(this.encode(images, ctx));
-    const cache: Array<{ k: tf.Tensor4D | null; v: tf.Tensor4D | null }> = memoryKV.map(() => ({
+    let memoryKV = this.memoryKeyValues(this.encode(images, ctx));
+    let cache: Array<{ k: tf.Tensor4D | null; v: tf.Tensor4D | null }> = memoryKV.map(() => ({
       k: null,
       v: null,
     }));
+    const lines = new GreedyLines(n, tok.eos);
     let token = tf.fill([n, 1], tok.bos, "int32") as tf.Tensor2D;
-    const produced = new Uint8Array(n);
-    const stepLogits: tf.Tensor3D[] = [];
     for (let t = 0; t < steps; t++) {
       let x = this.embedTokens(token, t);
       for (let i = 0; i < s.decoder.depth; i++) {
@@ -289,11 +291,18 @@ export class MasterModel implements SequenceModel {
         x = tf.add(x, this.feedForward(i, x, ctx)) as tf.Tensor3D;
       }
       const logits = linear(p, "head", layerNorm(p, "dec.norm", x)) as tf.Tensor3D;
-      stepLogits.push(logits);
-      token = tf.cast(tf.argMax(logits, -1), "int32") as tf.Tensor2D;
-      if (tok.markEnded(token.dataSync(), produced)) break;
+      const next = lines.step(tf.reshape(logits, [lines.rows, tok.classes]) as tf.Tensor2D);
+      if (next.done) break;
+      const keep = lines.retire();
+      token = tf.reshape(keep ? tf.gather(next.token, keep) : next.token, [-1, 1]) as tf.Tensor2D;
+      if (keep) {
+        // Every tensor held per line: the self-attention caches and the memory's keys and values.
+        const rows = <T extends tf.Tensor | null>(x: T): T => (x ? (tf.gather(x, keep) as T) : x);
+        cache = cache.map((c) => ({ k: rows(c.k), v: rows(c.v) }));
+        memoryKV = memoryKV.map((kv) => ({ k: rows(kv.k), v: rows(kv.v) }));
+      }
     }
-    let logits = tf.concat(stepLogits, 1) as tf.Tensor3D;
+    let logits = lines.logits(tok.classes);
     if (logits.shape[1] < steps) {
       const eos = tf.oneHot(tf.fill([n, steps - logits.shape[1]], tok.eos, "int32"), tok.classes);
       logits = tf.concat([logits, tf.mul(eos, 1e4)], 1) as tf.Tensor3D;

@@ -25,7 +25,7 @@ import {
   sinusoid2d,
 } from "../nn.ts";
 import type { InputShape } from "../preprocess.ts";
-import { type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
+import { GreedyLines, type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { permutationMasks, trainingPermutations } from "./permutations.ts";
 
@@ -414,10 +414,12 @@ export class ParseqModel implements SequenceModel {
    * Greedy autoregressive decoding of a one-layer decoder, the same function as decodeStreams one position at a
    * time, in a third of the kernels: with one layer the content stream is never updated, so each token's keys
    * and values are computed once and cached, and the query stream's inputs (the position queries) are the same
-   * for every line, so their norm and projection run once for all steps. Logits [B, produced, classes], up to
-   * the step where every line has produced EOS.
+   * for every line, so their norm and projection run once for all steps. Lines that produced EOS are retired
+   * from the batch (GreedyLines). Logits [B, produced, classes], up to the step where every line has produced
+   * EOS.
    */
-  private decodeCached(memory: KeyValue, n: number, steps: number): tf.Tensor3D {
+  private decodeCached(lineMemory: KeyValue, n: number, steps: number): tf.Tensor3D {
+    let memory = lineMemory;
     const p = this.params;
     const s = this.settings;
     const d = s.embed_dim;
@@ -430,15 +432,14 @@ export class ParseqModel implements SequenceModel {
       1 / Math.sqrt(dh),
     );
     const table = p.get("dec.embed") as tf.Tensor2D;
-    const ended = new Uint8Array(n);
+    const lines = new GreedyLines(n, tok.eos);
     let token: tf.Tensor1D = tf.fill([n], tok.bos, "int32");
     let keys: tf.Tensor4D | undefined;
     let values: tf.Tensor4D | undefined;
-    const stepLogits: tf.Tensor2D[] = [];
     // [B, D] rows as [B, heads, 1, dh] (one position: the same memory layout as splitHeads).
     const split = (x: tf.Tensor) => tf.reshape(x, [-1, heads, 1, dh]) as tf.Tensor4D;
     const attend = (query: tf.Tensor4D, kv: KeyValue) =>
-      tf.reshape(tf.matMul(tf.softmax(tf.matMul(query, kv.k, false, true)), kv.v), [n, d]);
+      tf.reshape(tf.matMul(tf.softmax(tf.matMul(query, kv.k, false, true)), kv.v), [-1, d]);
     for (let i = 0; i < steps; i++) {
       // The newest token's content: its embedding plus the position of the character before it (BOS has none).
       let content = tf.mul(embed(table, token), Math.sqrt(d));
@@ -458,12 +459,18 @@ export class ParseqModel implements SequenceModel {
       );
       x = tf.add(x, linear(p, "dec.0.cross.o", attend(crossQuery, memory)));
       x = tf.add(x, mlp(p, "dec.0.mlp", layerNorm(p, "dec.0.norm2", x), 0, { training: false }));
-      const step = linear(p, "head", layerNorm(p, "dec.norm", x)) as tf.Tensor2D;
-      stepLogits.push(step);
-      token = tf.cast(tf.argMax(step, -1), "int32") as tf.Tensor1D;
-      if (tok.markEnded(token.dataSync(), ended)) break;
+      const next = lines.step(linear(p, "head", layerNorm(p, "dec.norm", x)) as tf.Tensor2D);
+      if (next.done) break;
+      token = next.token;
+      const keep = lines.retire();
+      if (keep) {
+        token = tf.gather(token, keep);
+        keys = tf.gather(keys, keep) as tf.Tensor4D;
+        values = tf.gather(values, keep) as tf.Tensor4D;
+        memory = { k: tf.gather(memory.k, keep) as tf.Tensor4D, v: tf.gather(memory.v, keep) as tf.Tensor4D };
+      }
     }
-    return tf.stack(stepLogits, 1) as tf.Tensor3D;
+    return lines.logits(tok.classes);
   }
 
   /** parseq's iterative refinement: every position sees all predicted tokens except itself (a cloze mask). */
