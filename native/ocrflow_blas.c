@@ -355,8 +355,8 @@ static void winograd_output(const float* restrict m, int64_t ms, int64_t oc, flo
   }
 }
 
-/* The 4x4 patch of input for the tile whose top-left output is (iy0 + pt, ix0 + pl) of image img, zero
-   outside, gathered row by row (4 pixels of a row are contiguous in NHWC). */
+/* The 4x4 input patch whose top-left pixel is (iy0, ix0) of image img (negative in the padding), zero outside,
+   gathered row by row (4 pixels of a row are contiguous in NHWC). */
 static void winograd_patch(const ConvGeom* g, const float* img, int64_t iy0, int64_t ix0, float* patch) {
   const int64_t c = g->c;
   for (int i = 0; i < 4; i++) {
@@ -473,8 +473,8 @@ static void winograd_filters_grad(const ConvGeom* g, const float* dU, float* dw)
    conv_winograd: per block of tiles, V = B^T d B of the input and Z = A dY A^T of the output gradient, then
    dU[e] += V[e]^T Z[e], 16 GEMMs summing over the block's tiles, and dw = G^T dU G. Blocks are 8 times the
    forward's (2 MB of V and Z): the tiles are the GEMMs' inner dimension, and dU is read and written once per
-   block (tried 4096 to 65536 floats per c + oc; 32768 was fastest, by little). Each thread sums into its own dU; they are added in
-   thread order, so the result does not depend on timing. 0 = out of memory. */
+   block (tried 4096 to 65536 floats per c + oc; 32768 was fastest, by little). Each thread sums into its own
+   dU; they are added in thread order, so the result does not depend on timing. 0 = out of memory. */
 static int conv_winograd_filter_grad(const ConvGeom* g, const float* x, const float* dy, float* dw) {
   const int64_t c = g->c, oc = g->oc, ty = (g->oh + 1) / 2, tx = (g->ow + 1) / 2;
   const int64_t tiles = g->n * ty * tx, plane = c * oc;
