@@ -378,6 +378,29 @@ static void winograd_patch(const ConvGeom* g, const float* img, int64_t iy0, int
   }
 }
 
+/* Image *b and top-left output (*oy, *ox) of 2x2 tile `id`, the tiles counted over the batch row by row. */
+static void winograd_tile(const ConvGeom* g, int64_t id, int64_t* b, int64_t* oy, int64_t* ox) {
+  const int64_t ty = (g->oh + 1) / 2, tx = (g->ow + 1) / 2, r = id % (ty * tx);
+  *b = id / (ty * tx);
+  *oy = (r / tx) * 2;
+  *ox = (r % tx) * 2;
+}
+
+/* v[e * vs + ch] = (B^T d B)[e] for the 4x4 input patch d of tile `id`, gathered into `patch`. */
+static void winograd_tile_input(const ConvGeom* g, const float* x, int64_t id, float* patch, float* v, int64_t vs) {
+  int64_t b, oy, ox;
+  winograd_tile(g, id, &b, &oy, &ox);
+  winograd_patch(g, x + b * g->h * g->w * g->c, oy - g->pt, ox - g->pl, patch);
+  winograd_input(patch, g->c, v, vs);
+}
+
+/* Adds the sums of threads 1 .. team - 1 (n floats each, one after the other) into thread 0's, in thread order,
+   so that the result does not depend on which thread finished first. */
+static void add_team_sums(float* acc, int team, int64_t n) {
+  for (int i = 1; i < team; i++)
+    for (int64_t j = 0; j < n; j++) acc[j] += acc[(int64_t)i * n + j];
+}
+
 /* Forward by Winograd; the caller checked winograd_fits. Threads take blocks of tiles; each holds the
    transformed inputs V[16][tb][c] and products M[16][tb][oc] of its block in its scratch. 0 = out of memory. */
 static int conv_winograd(const ConvGeom* g, const float* x, const float* w, float* y, const float* bias, int act,
@@ -405,19 +428,13 @@ static int conv_winograd(const ConvGeom* g, const float* x, const float* w, floa
     for (int64_t blk = 0; blk < blocks; blk++) {
       if (!V) continue;
       const int64_t t0 = blk * tb, nt = t0 + tb < tiles ? tb : tiles - t0;
-      for (int64_t t = 0; t < nt; t++) {
-        const int64_t id = t0 + t, b = id / (ty * tx), r = id % (ty * tx);
-        const int64_t iy0 = (r / tx) * 2 - g->pt, ix0 = (r % tx) * 2 - g->pl;
-        const float* img = x + b * g->h * g->w * c;
-        winograd_patch(g, img, iy0, ix0, patch);
-        winograd_input(patch, c, V + t * c, vs);
-      }
+      for (int64_t t = 0; t < nt; t++) winograd_tile_input(g, x, t0 + t, patch, V + t * c, vs);
       for (int e = 0; e < 16; e++)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nt, (int)oc, (int)c, 1.0f, V + e * vs,
                     (int)c, U + e * c * oc, (int)oc, 0.0f, M + e * mstride, (int)oc);
       for (int64_t t = 0; t < nt; t++) {
-        const int64_t id = t0 + t, b = id / (ty * tx), r = id % (ty * tx);
-        const int64_t oy = (r / tx) * 2, ox = (r % tx) * 2;
+        int64_t b, oy, ox;
+        winograd_tile(g, t0 + t, &b, &oy, &ox);
         const int rows = oy + 1 < g->oh ? 2 : 1, cols = ox + 1 < g->ow ? 2 : 1;
         float* out = y + ((b * g->oh + oy) * g->ow + ox) * oc;
         winograd_output(M + t * oc, mstride, oc, out, g->ow * oc, rows, cols);
@@ -500,10 +517,9 @@ static int conv_winograd_filter_grad(const ConvGeom* g, const float* x, const fl
       if (!V) continue;
       const int64_t t0 = blk * tb, nt = t0 + tb < tiles ? tb : tiles - t0;
       for (int64_t t = 0; t < nt; t++) {
-        const int64_t id = t0 + t, b = id / (ty * tx), r = id % (ty * tx);
-        const int64_t oy = (r / tx) * 2, ox = (r % tx) * 2;
-        winograd_patch(g, x + b * g->h * g->w * c, oy - g->pt, ox - g->pl, patch);
-        winograd_input(patch, c, V + t * c, vs);
+        int64_t b, oy, ox;
+        winograd_tile(g, t0 + t, &b, &oy, &ox);
+        winograd_tile_input(g, x, t0 + t, patch, V + t * c, vs);
         const int rows = oy + 1 < g->oh ? 2 : 1, cols = ox + 1 < g->ow ? 2 : 1;
         winograd_output_grad(dy + ((b * g->oh + oy) * g->ow + ox) * oc, g->ow * oc, oc, rows, cols, Z + t * oc, zs);
       }
@@ -513,8 +529,7 @@ static int conv_winograd_filter_grad(const ConvGeom* g, const float* x, const fl
     }
   }
   serial_blas_end(blas);
-  for (int i = 1; i < team; i++)
-    for (int64_t j = 0; j < 16 * plane; j++) acc[j] += acc[(int64_t)i * 16 * plane + j];
+  add_team_sums(acc, team, 16 * plane);
   if (ok) winograd_filters_grad(g, acc, dw);
   free(acc);
   return ok;
@@ -685,9 +700,8 @@ static napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
     }
   }
   serial_blas_end(blas);
+  add_team_sums(acc, team, K * oc);
   memcpy(dw, acc, K * oc * sizeof(float));
-  for (int i = 1; i < team; i++)
-    for (int64_t j = 0; j < K * oc; j++) dw[j] += acc[(int64_t)i * K * oc + j];
   free(acc);
   if (!ok) napi_throw_error(env, NULL, "ocrflow_blas: out of memory");
   return NULL;
