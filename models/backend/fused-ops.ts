@@ -32,6 +32,14 @@ export function fusedKernels(addon: NativeAddon, backendName: string): tf.Kernel
   ];
 }
 
+/** A fused norm's gradient kernel, (dy, xhat, rstd, gamma) -> [dx, dgamma, dbeta]: layer and batch norm alike. */
+function normGrad(
+  kernel: string,
+): (dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor) => [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return (dy, xhat, rstd, gamma) =>
+    tf.engine().runKernel(kernel, { dy, xhat, rstd, gamma }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
 function batchNormKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
   const forward = (({ inputs, backend, attrs }) => {
     const b = backend as MathBackendCPU;
@@ -118,19 +126,8 @@ export function nativeBatchNorm(
   ];
 }
 
-/** [dx, dgamma, dbeta] of the fused training batch norm's gradient (arguments in layer norm's order). */
-export function nativeBatchNormGrad(
-  dy: tf.Tensor,
-  xhat: tf.Tensor,
-  rstd: tf.Tensor,
-  gamma: tf.Tensor,
-): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, xhat, rstd, gamma }) as unknown as [
-    tf.Tensor,
-    tf.Tensor,
-    tf.Tensor,
-  ];
-}
+/** [dx, dgamma, dbeta] of the fused training batch norm's gradient (the inputs of layer norm's). */
+export const nativeBatchNormGrad = normGrad(BATCH_NORM_GRAD_KERNEL);
 
 function layerNormKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
   const forward = (({ inputs, backend, attrs }) => {
@@ -202,18 +199,7 @@ export function nativeLayerNorm(
 }
 
 /** [dx, dgamma, dbeta] of the fused gradient kernel. */
-export function nativeLayerNormGrad(
-  dy: tf.Tensor,
-  xhat: tf.Tensor,
-  rstd: tf.Tensor,
-  gamma: tf.Tensor,
-): [tf.Tensor, tf.Tensor, tf.Tensor] {
-  return tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, xhat, rstd, gamma }) as unknown as [
-    tf.Tensor,
-    tf.Tensor,
-    tf.Tensor,
-  ];
-}
+export const nativeLayerNormGrad = normGrad(LAYER_NORM_GRAD_KERNEL);
 
 function geluKernels(addon: NativeAddon, backendName: string): tf.KernelConfig[] {
   const forward = (({ inputs, backend }) => {
