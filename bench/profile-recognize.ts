@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { ShardReader } from "../datasets/shards.ts";
-import { chooseBackend } from "../models/backend/index.ts";
+import { chooseBackend, kernelTimes } from "../models/backend/index.ts";
 import { readSplit } from "../models/data.ts";
 import { loadModelDirectory } from "../models/io.ts";
 import { asRecognizer } from "../models/recognizer.ts";
@@ -25,6 +25,7 @@ const batch = Number(values.batch);
 const { model, config } = loadModelDirectory(values.model);
 const recognizer = asRecognizer(model, batch);
 const samples = readSplit(values.data, batch);
+if (samples.length === 0) throw new Error(`${values.data}: no lines to recognize`);
 const reader = new ShardReader();
 const images = samples.map((s) => reader.read(s));
 reader.close();
@@ -35,22 +36,12 @@ const wall = performance.now() - t0;
 const profile = await tf.profile(async () => {
   await recognizer.recognize(images);
 });
-const byName = new Map<string, { ms: number; count: number }>();
-let total = 0;
-for (const k of profile.kernels) {
-  const t = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
-  const key = values.shapes ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
-  const e = byName.get(key) ?? { ms: 0, count: 0 };
-  e.ms += t;
-  e.count++;
-  total += t;
-  byName.set(key, e);
-}
+const { totalMs, rows } = kernelTimes(profile.kernels, values.shapes);
 console.log(
   `${config.architecture}-${config.size}, batch ${batch} on ${tf.getBackend()}: ${wall.toFixed(0)} ms ` +
     `(${((batch * 1000) / wall).toFixed(0)} lines/s); profiled: ${profile.kernels.length} kernels, ` +
-    `${total.toFixed(0)} ms inside kernels`,
+    `${totalMs.toFixed(0)} ms inside kernels`,
 );
-for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.top)))
-  console.log(`  ${name.padEnd(70)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.count).padStart(6)}x`);
+for (const { key, ms, count } of rows.slice(0, Number(values.top)))
+  console.log(`  ${key.padEnd(70)} ${ms.toFixed(1).padStart(8)} ms ${String(count).padStart(6)}x`);
 model.dispose();

@@ -3,7 +3,7 @@
 // Run: OCRFLOW_BACKEND=native npx tsx models/profile-step.ts [parseq|master] [batch] [steps] [--kernels]
 import * as tf from "@tensorflow/tfjs";
 import { BENCH_CHARS, createModel, defaultDescription, randomLabels } from "./architectures.ts";
-import { chooseBackend } from "./backend/index.ts";
+import { chooseBackend, kernelTimes } from "./backend/index.ts";
 import { SeedSequence } from "./nn.ts";
 import { AdamW } from "./optimizer.ts";
 
@@ -75,17 +75,7 @@ async function main() {
     const profile = await tf.profile(() => {
       run();
     });
-    const byName = new Map<string, { ms: number; count: number }>();
-    let total = 0;
-    for (const k of profile.kernels) {
-      const t = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
-      const key = process.argv.includes("--shapes") ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
-      const e = byName.get(key) ?? { ms: 0, count: 0 };
-      e.ms += t;
-      e.count++;
-      total += t;
-      byName.set(key, e);
-    }
+    const { totalMs, rows } = kernelTimes(profile.kernels, process.argv.includes("--shapes"));
     if (process.env.TRACE) {
       const ks = profile.kernels;
       ks.forEach((k, i) => {
@@ -98,9 +88,9 @@ async function main() {
           );
       });
     }
-    console.log(`${profile.kernels.length} kernels, ${total.toFixed(0)} ms inside kernels (profiled step)`);
-    for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40))
-      console.log(`  ${name.padEnd(60)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.count).padStart(6)}x`);
+    console.log(`${profile.kernels.length} kernels, ${totalMs.toFixed(0)} ms inside kernels (profiled step)`);
+    for (const { key, ms, count } of rows.slice(0, 40))
+      console.log(`  ${key.padEnd(60)} ${ms.toFixed(1).padStart(8)} ms ${String(count).padStart(6)}x`);
   }
 }
 

@@ -72,3 +72,22 @@ export async function countFlops(work: () => void): Promise<FlopCount> {
   }
   return { flops, byKernel, kernelCalls: info.kernels.length };
 }
+
+/** Time inside kernels of a tf.profile run, per kernel name (and input shapes, with `byShape`), longest first. */
+export function kernelTimes(
+  kernels: readonly { name: string; kernelTimeMs: unknown; inputShapes: unknown }[],
+  byShape: boolean,
+): { totalMs: number; rows: { key: string; ms: number; count: number }[] } {
+  const byKey = new Map<string, { key: string; ms: number; count: number }>();
+  let totalMs = 0;
+  for (const k of kernels) {
+    const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    const key = byShape ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+    const row = byKey.get(key) ?? { key, ms: 0, count: 0 };
+    row.ms += ms;
+    row.count++;
+    totalMs += ms;
+    byKey.set(key, row);
+  }
+  return { totalMs, rows: [...byKey.values()].sort((a, b) => b.ms - a.ms) };
+}

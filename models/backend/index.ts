@@ -7,7 +7,7 @@ export {
   registerBenchArchitecture,
 } from "./bench-architectures.ts";
 export { dropout } from "./dropout.ts";
-export { countFlops, kernelFlops } from "./flops.ts";
+export { countFlops, kernelFlops, kernelTimes } from "./flops.ts";
 export { createAdam, FusedAdamOptimizer } from "./fused-adam.ts";
 export { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
 export {
