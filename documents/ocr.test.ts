@@ -9,7 +9,7 @@ import { binarize } from "./binarize.ts";
 import { estimateSkew } from "./deskew.ts";
 import { DocumentError } from "./errors.ts";
 import { compareFiles, extractDocument } from "./index.ts";
-import { recognizePage } from "./ocr.ts";
+import { CROP_MARGIN, cropGrey, recognizePage } from "./ocr.ts";
 import { segmentPage } from "./segment.ts";
 import {
   buildScannedPdf,
@@ -44,6 +44,57 @@ describe("layout", () => {
     const { image } = renderPageImage(INVOICE);
     const lines = segmentPage(binarize(image), image.width, image.height);
     expect(lines.map((l) => l.words.length)).toEqual(INVOICE.map((l) => l.split(" ").length));
+  });
+});
+
+describe("word crops", () => {
+  it("takes page rows only inside the band and fills the rest with the median grey of those rows", () => {
+    // 8x12 page, grey 200, ink (0) on rows 1, 5 and 10, all columns.
+    const data = new Uint8Array(8 * 12).fill(200);
+    for (const row of [1, 5, 10]) data.fill(0, row * 8, row * 8 + 8);
+    const page = { width: 8, height: 12, data };
+    // Word at x 2..5, rows 4..6; margins 1 column and 3 rows (rows 1..9, 2 rows of it outside the band 3..8).
+    const crop = cropGrey(page, { x: 2, y: 4, width: 4, height: 3 }, { x: 1, y: 3 }, { top: 3, bottom: 8 });
+    expect([crop.width, crop.height]).toEqual([6, 9]);
+    const rows = Array.from({ length: 9 }, (_, y) => [...crop.data.subarray(y * 6, y * 6 + 6)]);
+    // Page rows 3..7 are crop rows 2..6: row 5 (ink) is crop row 4. Rows 1, 2, 8, 9 are background (200).
+    expect(rows.map((r) => r[0])).toEqual([200, 200, 200, 200, 0, 200, 200, 200, 200]);
+    expect(rows.every((r) => new Set(r).size === 1)).toBe(true);
+  });
+
+  it("fills the margin beyond the page's edges with the background instead of shrinking the crop", () => {
+    const page = { width: 6, height: 4, data: new Uint8Array(24).fill(230) };
+    page.data.fill(10, 6, 12); // row 1: ink
+    const crop = cropGrey(page, { x: 0, y: 0, width: 6, height: 2 }, { x: 0, y: 2 });
+    expect([crop.width, crop.height]).toEqual([6, 6]);
+    expect([...crop.data.filter((_, i) => i % 6 === 0)]).toEqual([230, 230, 230, 10, 230, 230]);
+  });
+
+  it("never takes in the ink of the lines above and below, even with tight line spacing", async () => {
+    // Lines 1.15 font sizes apart: a margin of CROP_MARGIN line heights reaches well into the neighbours.
+    const { image } = renderPageImage(INVOICE, { lineSpacing: 1.15 });
+    const crops: { height: number; width: number; data: Uint8Array }[] = [];
+    const recording = {
+      input: recognizer.input,
+      async recognize(images: readonly { height: number; width: number; data: Uint8Array }[]) {
+        crops.push(...images);
+        return recognizer.recognize(images as never);
+      },
+    };
+    const page = await recognizePage(image, 1, recording, { deskew: false });
+    expect(page.lines.map((l) => l.text)).toEqual(INVOICE);
+    expect(CROP_MARGIN).toBeGreaterThan(0.3);
+    let inked = 0;
+    for (const crop of crops) {
+      // The word's own line sits in the middle; the top and bottom fifths are margin, never a neighbour's ink.
+      const edge = Math.floor(crop.height / 5);
+      for (let y = 0; y < crop.height; y++) {
+        if (y >= edge && y < crop.height - edge) continue;
+        for (let x = 0; x < crop.width; x++) if ((crop.data[y * crop.width + x] as number) < 128) inked++;
+      }
+    }
+    expect(crops.length).toBe(INVOICE.join(" ").split(" ").length);
+    expect(inked).toBe(0);
   });
 });
 

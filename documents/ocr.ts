@@ -7,28 +7,65 @@ import { estimateSkew, rotateGrey } from "./deskew.ts";
 import type { Box, PageText, RecognizedWord, TextLine } from "./document.ts";
 import { segmentPage } from "./segment.ts";
 
-/** Margin around each word crop, in line heights (bench/crop-margin.ts). */
-export const CROP_MARGIN = 0.35;
+/**
+ * Margins of each word crop, in line heights, above and below (CROP_MARGIN) and left and right (CROP_MARGIN_X):
+ * the crop is framed like a training line, whose text sits well inside the 32-pixel height, close to the left
+ * edge. `npx tsx bench/crop-margin.ts` (README, "Pretrained models").
+ */
+export const CROP_MARGIN = 0.7;
+export const CROP_MARGIN_X = 0.15;
 
 export interface RecognizePageOptions {
   /** Skip deskewing (a rendered PDF page is never skewed). */
   deskew?: boolean;
-  /** Margin around each word crop, in line heights (default CROP_MARGIN). */
+  /** Margin above and below each word crop, in line heights (default CROP_MARGIN). */
   cropMargin?: number;
+  /** Margin left and right of each word crop, in line heights (default CROP_MARGIN_X). */
+  cropMarginX?: number;
 }
 
-/** Copies `box` grown by `margin` pixels each side (clipped to the page) out of `image`. */
-export function cropGrey(image: GreyImage, box: Box, margin: number): GreyImage {
-  const x0 = Math.max(0, Math.floor(box.x - margin));
-  const y0 = Math.max(0, Math.floor(box.y - margin));
-  const x1 = Math.min(image.width, Math.ceil(box.x + box.width + margin));
-  const y1 = Math.min(image.height, Math.ceil(box.y + box.height + margin));
+/**
+ * Copies `box` grown by `margin` pixels (x each side, y above and below) out of `image`. Only the rows of `band`
+ * (default: all) come from the page; rows outside it or outside the page are the crop's background (the median
+ * grey of its page pixels), so that a tall margin never takes in the ink of the lines above and below.
+ */
+export function cropGrey(
+  image: GreyImage,
+  box: Box,
+  margin: { x: number; y: number },
+  band: { top: number; bottom: number } = { top: 0, bottom: image.height },
+): GreyImage {
+  const x0 = Math.max(0, Math.floor(box.x - margin.x));
+  const x1 = Math.min(image.width, Math.ceil(box.x + box.width + margin.x));
+  const y0 = Math.floor(box.y - margin.y);
+  const y1 = Math.ceil(box.y + box.height + margin.y);
   const width = Math.max(1, x1 - x0);
   const height = Math.max(1, y1 - y0);
-  const data = new Uint8Array(width * height).fill(255);
-  for (let y = 0; y < y1 - y0; y++)
-    data.set(image.data.subarray((y0 + y) * image.width + x0, (y0 + y) * image.width + x1), y * width);
+  const top = Math.max(y0, band.top, 0);
+  const bottom = Math.min(y1, band.bottom, image.height);
+  const histogram = new Uint32Array(256);
+  for (let y = top; y < bottom; y++)
+    for (let x = x0; x < x1; x++) {
+      const level = image.data[y * image.width + x] as number;
+      histogram[level] = (histogram[level] as number) + 1;
+    }
+  const data = new Uint8Array(width * height).fill(median(histogram));
+  for (let y = top; y < bottom; y++)
+    data.set(image.data.subarray(y * image.width + x0, y * image.width + x1), (y - y0) * width);
   return { width, height, data };
+}
+
+/** Median of a histogram of grey levels (255 when empty). */
+function median(histogram: Uint32Array): number {
+  let total = 0;
+  for (const n of histogram) total += n;
+  if (total === 0) return 255;
+  let seen = 0;
+  for (let level = 0; level < 256; level++) {
+    seen += histogram[level] as number;
+    if (seen * 2 >= total) return level;
+  }
+  return 255;
 }
 
 export async function recognizePage(
@@ -46,13 +83,20 @@ export async function recognizePage(
   }
   const layout = segmentPage(binarize(page), page.width, page.height);
   const crops: GreyImage[] = [];
-  for (const line of layout) {
-    // Framed like the training lines, whose text box sits inside the 32-pixel height with room above and below:
-    // the case of о/О, п/П, с/С is told by letter height relative to the crop. On the test invoice rendered in
-    // 5 families at 28 and 20 px, parseq-tiny's mean page CER is 0.111 at 0.35 line heights, 0.120 at 0.3,
-    // 0.125 at 0.4, 0.308 at 0.15 (bench/crop-margin.ts; README, "Pretrained models").
-    const margin = Math.max(2, Math.round(line.box.height * (options.cropMargin ?? CROP_MARGIN)));
-    for (const word of line.words) crops.push(cropGrey(page, word, margin));
+  for (const [i, line] of layout.entries()) {
+    // Framed like the training lines: the case of о/О, п/П, с/С is told by letter height relative to the crop.
+    // The page rows of a word's crop stop halfway to the next line; the rest of the margin is background.
+    const margin = {
+      x: Math.max(2, Math.round(line.box.height * (options.cropMarginX ?? CROP_MARGIN_X))),
+      y: Math.max(2, Math.round(line.box.height * (options.cropMargin ?? CROP_MARGIN))),
+    };
+    const above = layout[i - 1]?.box;
+    const below = layout[i + 1]?.box;
+    const band = {
+      top: above ? Math.ceil((above.y + above.height + line.box.y) / 2) : 0,
+      bottom: below ? Math.floor((line.box.y + line.box.height + below.y) / 2) : page.height,
+    };
+    for (const word of line.words) crops.push(cropGrey(page, word, margin, band));
   }
   const results = crops.length > 0 ? await recognizer.recognize(crops) : [];
   let k = 0;

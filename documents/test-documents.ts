@@ -78,17 +78,25 @@ export interface RenderedPage {
 }
 
 /**
- * A page image (white, black text) of the lines at `fontPx`, turned clockwise by `rotateDegrees`, in the test
- * font or a registered `family`.
+ * A page image (white, black text) of the lines at `fontPx`, one line every `lineSpacing` x `fontPx` pixels
+ * (default 1.6), turned clockwise by `rotateDegrees`, in the test font or a registered `family`.
  */
 export function renderPageImage(
   lines: string[],
-  options: { fontPx?: number; width?: number; height?: number; rotateDegrees?: number; family?: string } = {},
+  options: {
+    fontPx?: number;
+    lineSpacing?: number;
+    width?: number;
+    height?: number;
+    rotateDegrees?: number;
+    family?: string;
+  } = {},
 ): RenderedPage {
   const family = options.family ?? registerTestFont();
   const fontPx = options.fontPx ?? 28;
+  const pitch = fontPx * (options.lineSpacing ?? 1.6);
   const width = options.width ?? 1400;
-  const height = options.height ?? Math.ceil(120 + lines.length * fontPx * 1.6);
+  const height = options.height ?? Math.ceil(120 + lines.length * pitch);
   const canvas = createCanvas(width, height);
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#ffffff";
@@ -100,7 +108,7 @@ export function renderPageImage(
   ctx.font = `${fontPx}px "${family}"`;
   ctx.textBaseline = "alphabetic";
   lines.forEach((line, i) => {
-    ctx.fillText(line, 60, 60 + fontPx + i * fontPx * 1.6);
+    ctx.fillText(line, 60, 60 + fontPx + i * pitch);
   });
   const rgba = ctx.getImageData(0, 0, width, height).data;
   const data = new Uint8Array(width * height);
