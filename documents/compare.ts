@@ -36,6 +36,11 @@ export interface Difference {
   words: EditCounts;
   /** Visible characters (whitespace is not compared). */
   characters: EditCounts;
+  /**
+   * With `compare --cross-check`: the second model's readings of the recognized words of this difference that
+   * the two models read differently, in order. A difference with readings is likely a misreading, not a change.
+   */
+  readings?: string[];
   /** Token index ranges [from, to) in each document's token list, for the reports. */
   originalTokens: [number, number];
   copyTokens: [number, number];
@@ -65,6 +70,8 @@ export interface ComparisonReport {
   byCategory: Record<DifferenceCategory, number>;
   /** Differences in amounts, dates and numbers. */
   significant: number;
+  /** Differences with `readings`: words the two models of `--cross-check` read differently. */
+  uncertain: number;
   differences: Difference[];
 }
 
@@ -203,6 +210,9 @@ export function compareDocuments(
       { tokens: b, from: chunk.b[0], to: chunk.b[1] },
     ]);
     const kind: DifferenceKind = removed.length === 0 ? "insert" : added.length === 0 ? "delete" : "replace";
+    const readings = [
+      ...new Set([...removed, ...added].flatMap((t) => (t.alternative !== undefined ? [t.alternative] : []))),
+    ];
     differences.push({
       id: differences.length + 1,
       kind,
@@ -213,6 +223,7 @@ export function compareDocuments(
       copyAt: positionOf(b, chunk.b[0]),
       words,
       characters,
+      ...(readings.length > 0 ? { readings } : {}),
       originalTokens: chunk.a,
       copyTokens: chunk.b,
     });
@@ -240,6 +251,7 @@ export function compareDocuments(
       punctuationChanges,
       byCategory,
       significant: differences.filter((d) => SIGNIFICANT.has(d.category)).length,
+      uncertain: differences.filter((d) => d.readings !== undefined).length,
       differences,
     },
     originalTokens: ta,

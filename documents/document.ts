@@ -15,6 +15,8 @@ export interface RecognizedWord {
   box: Box;
   /** The recognizer's confidence, 0..1. */
   confidence: number;
+  /** With a second model (`compare --cross-check`): its reading, when it differs from `text`. */
+  alternative?: string;
 }
 
 export interface TextLine {

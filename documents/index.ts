@@ -1,12 +1,13 @@
 // Public surface of document comparison: read two files (any supported format) and compare them, loading the
 // recognizer at most once and only when a page needs recognition.
+import { resolve } from "node:path";
 import type { Recognizer } from "../models/recognizer.ts";
 import { type Comparison, compareDocuments } from "./compare.ts";
 import type { DocumentText } from "./document.ts";
 import { extractDocument } from "./extract.ts";
 import { DEFAULT_NORMALIZE, type NormalizeOptions } from "./normalize.ts";
 import type { OcrMode } from "./pdf.ts";
-import { loadRecognizer, resolveModelDir } from "./recognizer.ts";
+import { crossChecked, defaultCrossCheckDir, loadRecognizer, resolveModelDir } from "./recognizer.ts";
 
 export { type Comparison, type ComparisonReport, compareDocuments, type Difference } from "./compare.ts";
 export type { DocumentText, PageText } from "./document.ts";
@@ -23,6 +24,11 @@ export interface CompareFilesOptions extends Partial<NormalizeOptions> {
   model?: string;
   /** A recognizer to use instead of loading a model (tests, embedding). */
   recognizer?: Recognizer;
+  /**
+   * Read scans with a second model too and mark the differences where the two read a word differently
+   * (Difference.readings): a model directory, or true for the shipped model of the other architecture.
+   */
+  crossCheck?: string | boolean;
   backend?: string;
 }
 
@@ -42,7 +48,16 @@ export async function compareFiles(
     loaded ??= (async () => {
       if (options.recognizer) return options.recognizer;
       const dir = resolveModelDir(options.model);
-      return dir ? loadRecognizer(dir, options.backend) : undefined;
+      if (!dir) return undefined;
+      const primary = await loadRecognizer(dir, options.backend);
+      if (!options.crossCheck) return primary;
+      const second =
+        typeof options.crossCheck === "string" ? resolve(options.crossCheck) : defaultCrossCheckDir(dir);
+      if (!second)
+        throw new Error(
+          "--cross-check: no second model was found: pass --cross-check DIR (a model directory)",
+        );
+      return crossChecked(primary, await loadRecognizer(second, options.backend));
     })();
     return loaded;
   };

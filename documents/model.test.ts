@@ -26,6 +26,26 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("recognition through a model directory", () => {
+  it("--cross-check DIR reads with a second model: a model checked against itself marks nothing", async () => {
+    const r = await compareFiles(file("scan.png"), file("invoice.pdf"), {
+      model: file("model"),
+      crossCheck: file("model"),
+    }).catch((e: unknown) => e);
+    if (r instanceof Error) {
+      expect(r.message).toContain("no text found");
+      return;
+    }
+    const { report, originalTokens } = (r as Awaited<ReturnType<typeof compareFiles>>).comparison;
+    expect(report.uncertain).toBe(0);
+    expect(originalTokens.tokens.some((t) => t.alternative !== undefined)).toBe(false);
+  });
+
+  it("--cross-check with a folder that holds no model names the folder", async () => {
+    await expect(
+      compareFiles(file("scan.png"), file("invoice.pdf"), { model: file("model"), crossCheck: dir }),
+    ).rejects.toThrow(`${dir}: no model.json`);
+  });
+
   it("loads --model and recognizes every segmented word of a scan", async () => {
     const r = await compareFiles(file("scan.png"), file("invoice.pdf"), { model: file("model") }).catch(
       (e: unknown) => e,

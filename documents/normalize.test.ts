@@ -1,7 +1,8 @@
 // Tests of normalization and tokenization: Cyrillic words stay whole, grouped thousands are one number,
 // quotes/dashes/spaces unified, ё and case folded only in the comparison key.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_NORMALIZE, normalizeLine, tokenizeLine } from "./normalize.ts";
+import type { DocumentText, RecognizedWord } from "./document.ts";
+import { DEFAULT_NORMALIZE, normalizeLine, tokenizeDocument, tokenizeLine } from "./normalize.ts";
 
 const tokens = (text: string, options = DEFAULT_NORMALIZE) =>
   tokenizeLine(normalizeLine(text), 1, 1, options).map((t) => [t.text, t.kind]);
@@ -10,6 +11,59 @@ describe("normalizeLine", () => {
   it("unifies quotes, dashes, spaces and ligatures and applies NFC", () => {
     expect(normalizeLine("  «Ромашка»\u00a0— “fine”  ﬁle\u00ad ")).toBe('"Ромашка" - "fine" file');
     expect(normalizeLine("е\u0308")).toBe("ё");
+  });
+});
+
+describe("tokenizeDocument", () => {
+  const box = { x: 0, y: 0, width: 1, height: 1 };
+  const page = (words: RecognizedWord[]): DocumentText => ({
+    file: "scan.png",
+    format: "png",
+    pages: [
+      {
+        number: 1,
+        source: "recognized",
+        lines: [{ text: words.map((w) => w.text).join(" "), words }],
+      },
+    ],
+  });
+
+  it("gives every token of a word the second model's reading, and nothing to the words both read alike", () => {
+    const { tokens } = tokenizeDocument(
+      page([
+        { text: "ООО", box, confidence: 0.9 },
+        { text: "«Ромашка»,", box, confidence: 0.2, alternative: "«Ромашка»." },
+        { text: "ИНН", box, confidence: 0.9 },
+        { text: "7701", box, confidence: 0.3, alternative: "7707" },
+      ]),
+      DEFAULT_NORMALIZE,
+    );
+    expect(tokens.map((t) => [t.text, t.alternative])).toEqual([
+      ["ООО", undefined],
+      ['"', "«Ромашка»."],
+      ["Ромашка", "«Ромашка»."],
+      ['"', "«Ромашка»."],
+      [",", "«Ромашка»."],
+      ["ИНН", undefined],
+      ["7701", "7707"],
+    ]);
+  });
+
+  it("gives the whole line's readings to every token when normalization moved the word offsets", () => {
+    // A word that normalizes to nothing (a zero-width space) leaves two spaces between its neighbours in the
+    // joined words, one in the normalized line: the offsets no longer match, and no doubt may be lost.
+    const { tokens } = tokenizeDocument(
+      page([
+        { text: "x", box, confidence: 0.9 },
+        { text: "\u200b", box, confidence: 0.1 },
+        { text: "y", box, confidence: 0.1, alternative: "yy" },
+      ]),
+      DEFAULT_NORMALIZE,
+    );
+    expect(tokens.map((t) => [t.text, t.alternative])).toEqual([
+      ["x", "yy"],
+      ["y", "yy"],
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 // Normalization and tokenization before alignment: Unicode NFC, one kind of quote, dash and space, ligatures
 // undone, then words, numbers and punctuation marks found with Intl.Segmenter (which keeps Cyrillic words
 // whole, unlike a \w regex) and compared through a key that can fold ё→е and case.
-import type { DocumentText } from "./document.ts";
+import type { DocumentText, RecognizedWord } from "./document.ts";
 
 export interface NormalizeOptions {
   /** Compare ё as е (Russian text writes either): on by default. */
@@ -56,6 +56,11 @@ export interface Token extends TokenPlace {
   /** What alignment compares: the text with the folding options applied. */
   key: string;
   kind: TokenKind;
+  /**
+   * Recognized pages read with a second model (`compare --cross-check`): that model's reading of the word this
+   * token is part of, when the two models read it differently.
+   */
+  alternative?: string;
 }
 
 export interface NormalizedLine {
@@ -130,6 +135,7 @@ export function tokenizeDocument(doc: DocumentText, options: NormalizeOptions): 
     page.lines.forEach((raw, index) => {
       const text = normalizeLine(raw.text);
       const lineTokens = tokenizeLine(text, page.number, index + 1, options);
+      if (raw.words?.some((w) => w.alternative !== undefined)) markAlternatives(raw.words, text, lineTokens);
       lines.push({
         page: page.number,
         line: index + 1,
@@ -141,4 +147,27 @@ export function tokenizeDocument(doc: DocumentText, options: NormalizeOptions): 
     });
   }
   return { lines, tokens };
+}
+
+/**
+ * Gives each token of a recognized line the alternative reading of the word it overlaps. The line's text is its
+ * words joined by spaces; when normalizing the words one by one gives that text, their offsets are exact.
+ * Otherwise (normalization changed the spacing inside a word) every token of the line gets the line's
+ * alternatives: a doubt is never dropped.
+ */
+function markAlternatives(words: readonly RecognizedWord[], text: string, tokens: Token[]): void {
+  const normalized = words.map((w) => normalizeLine(w.text));
+  if (normalized.join(" ") !== text) {
+    const all = words.flatMap((w) => (w.alternative !== undefined ? [w.alternative] : [])).join(" ");
+    for (const token of tokens) token.alternative = all;
+    return;
+  }
+  let start = 0;
+  normalized.forEach((word, i) => {
+    const end = start + word.length;
+    const alternative = words[i]?.alternative;
+    if (alternative !== undefined)
+      for (const token of tokens) if (token.start < end && token.end > start) token.alternative = alternative;
+    start = end + 1;
+  });
 }

@@ -10,6 +10,8 @@ import { estimateSkew } from "./deskew.ts";
 import { DocumentError } from "./errors.ts";
 import { compareFiles, extractDocument } from "./index.ts";
 import { CROP_MARGIN, cropGrey, recognizePage } from "./ocr.ts";
+import { crossChecked } from "./recognizer.ts";
+import { formatTextReport } from "./report-text.ts";
 import { segmentPage } from "./segment.ts";
 import {
   buildScannedPdf,
@@ -95,6 +97,45 @@ describe("word crops", () => {
     }
     expect(crops.length).toBe(INVOICE.join(" ").split(" ").length);
     expect(inked).toBe(0);
+  });
+});
+
+describe("cross-checking", () => {
+  // A primary reader that misreads "42" as "47", checked by one that reads it right.
+  const misreading = {
+    input: recognizer.input,
+    async recognize(images: Parameters<typeof recognizer.recognize>[0]) {
+      return (await recognizer.recognize(images)).map((r) => (r.text === "42" ? { ...r, text: "47" } : r));
+    },
+  };
+
+  it("keeps the primary's readings and adds the second's where they differ", async () => {
+    const { image } = renderPageImage(INVOICE.slice(1, 2));
+    const page = await recognizePage(image, 1, crossChecked(misreading, recognizer), { deskew: false });
+    const words = page.lines[0]?.words ?? [];
+    expect(words.map((w) => w.text).join(" ")).toBe(INVOICE[1]?.replace("42", "47"));
+    expect(words.filter((w) => w.alternative !== undefined).map((w) => [w.text, w.alternative])).toEqual([
+      ["47", "42"],
+    ]);
+  });
+
+  it("marks the difference a misreading makes as uncertain, and only that one", async () => {
+    writeFileSync(file("scan-42.png"), renderPageImage(INVOICE).png);
+    writeFileSync(file("invoice.pdf"), await buildTextPdf([INVOICE]));
+    const alone = await compareFiles(file("invoice.pdf"), file("scan-42.png"), { recognizer: misreading });
+    expect(alone.comparison.report.differences.map((d) => [d.original, d.copy, d.readings])).toEqual([
+      ["42", "47", undefined],
+    ]);
+    expect(alone.comparison.report.uncertain).toBe(0);
+    const checked = await compareFiles(file("invoice.pdf"), file("scan-42.png"), {
+      recognizer: crossChecked(misreading, recognizer),
+    });
+    const report = checked.comparison.report;
+    expect(report.differences.map((d) => [d.original, d.copy, d.readings])).toEqual([["42", "47", ["42"]]]);
+    expect(report.uncertain).toBe(1);
+    const text = formatTextReport(report);
+    expect(text).toContain("uncertain: 1 of these involve words the two models read differently");
+    expect(text).toContain('"42" → "47"  (uncertain: the other model read "42")');
   });
 });
 

@@ -106,7 +106,15 @@ export async function recognizePage(
     for (const box of line.words) {
       const r = results[k++];
       const text = r?.text.trim() ?? "";
-      if (text) words.push({ text, box, confidence: r?.confidence ?? 0 });
+      // A cross-checking recognizer (documents/recognizer.ts, crossChecked) adds the second model's reading.
+      const alternative = (r as { alternative?: string } | undefined)?.alternative;
+      if (text)
+        words.push({
+          text,
+          box,
+          confidence: r?.confidence ?? 0,
+          ...(alternative !== undefined ? { alternative } : {}),
+        });
     }
     if (words.length > 0) lines.push({ text: words.map((w) => w.text).join(" "), box: line.box, words });
   }

@@ -3,7 +3,8 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Recognizer } from "../models/recognizer.ts";
+import type { GreyImage } from "../datasets/augment.ts";
+import type { Recognition, Recognizer } from "../models/recognizer.ts";
 
 /** Where `ocrflow compare` looks for a model when --model is not given. */
 export const DEFAULT_MODEL_DIR = join("models", "pretrained", "parseq-tiny");
@@ -14,12 +15,57 @@ export const DEFAULT_MODEL_DIR = join("models", "pretrained", "parseq-tiny");
  */
 export function resolveModelDir(given: string | undefined, cwd = process.cwd()): string | undefined {
   if (given) return resolve(cwd, given);
+  return findModelDir(DEFAULT_MODEL_DIR, cwd);
+}
+
+/** `relative` (a model directory) under `cwd`, else under ocrflow's own folder, else undefined. */
+function findModelDir(relative: string, cwd: string): string | undefined {
   const roots = [resolve(cwd)];
   const own = packageRoot();
   if (own && own !== roots[0]) roots.push(own);
   for (const root of roots) {
-    const candidate = resolve(root, DEFAULT_MODEL_DIR);
+    const candidate = resolve(root, relative);
     if (existsSync(join(candidate, "model.json"))) return candidate;
+  }
+  return undefined;
+}
+
+/** A reading with, when a second model read the image differently, that model's reading. */
+export interface CheckedRecognition extends Recognition {
+  alternative?: string;
+}
+
+/**
+ * Reads every image with `primary` and `second`: the texts and confidences are the primary's, and a line the
+ * two read differently carries the second's reading as `alternative`. Where two models of different
+ * architectures agree they are nearly always right (README, "Pretrained models"), so a disagreement marks a
+ * likely misreading.
+ */
+export function crossChecked(
+  primary: Recognizer,
+  second: Recognizer,
+): Recognizer & { recognize(images: readonly GreyImage[]): Promise<CheckedRecognition[]> } {
+  return {
+    input: primary.input,
+    async recognize(images) {
+      const first = await primary.recognize(images);
+      const other = await second.recognize(images);
+      return first.map((r, i) => {
+        const alternative = other[i]?.text.trim() ?? "";
+        return alternative === r.text.trim() ? r : { ...r, alternative };
+      });
+    },
+  };
+}
+
+/**
+ * The model that cross-checks `primary` (a resolved directory) when `compare --cross-check` names none: the
+ * shipped model of the other architecture.
+ */
+export function defaultCrossCheckDir(primary: string | undefined, cwd = process.cwd()): string | undefined {
+  for (const name of ["master-tiny", "parseq-tiny"]) {
+    const dir = findModelDir(join(dirname(DEFAULT_MODEL_DIR), name), cwd);
+    if (dir && dir !== primary) return dir;
   }
   return undefined;
 }

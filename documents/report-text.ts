@@ -18,7 +18,8 @@ const quote = (s: string) => (s ? JSON.stringify(s) : "∅");
 
 export function formatDifference(d: Difference): string {
   const where = `${at(d.originalAt)} → ${at(d.copyAt)}`;
-  return `#${d.id} ${d.category.padEnd(11)} ${d.kind.padEnd(7)} ${where.padEnd(16)} ${quote(d.original)} → ${quote(d.copy)}`;
+  const doubt = d.readings ? `  (uncertain: the other model read ${d.readings.map(quote).join(", ")})` : "";
+  return `#${d.id} ${d.category.padEnd(11)} ${d.kind.padEnd(7)} ${where.padEnd(16)} ${quote(d.original)} → ${quote(d.copy)}${doubt}`;
 }
 
 export function formatTextReport(report: ComparisonReport, maxDifferences = 50): string {
@@ -43,6 +44,10 @@ export function formatTextReport(report: ComparisonReport, maxDifferences = 50):
     out.push(
       `differences: ${report.differences.length} (${cats.join(", ")}); punctuation marks changed: ${report.punctuationChanges}`,
     );
+    if (report.uncertain > 0)
+      out.push(
+        `uncertain: ${report.uncertain} of these involve words the two models read differently (likely misreadings)`,
+      );
     const significant = report.differences.filter(
       (d) => d.category === "amount" || d.category === "date" || d.category === "number",
     );

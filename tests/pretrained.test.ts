@@ -13,7 +13,7 @@ import type { GreyImage } from "../datasets/augment.ts";
 import { renderHeldOutSet } from "../datasets/heldout.ts";
 import { ShardReader } from "../datasets/shards.ts";
 import { compareFiles } from "../documents/index.ts";
-import { DEFAULT_MODEL_DIR } from "../documents/recognizer.ts";
+import { DEFAULT_MODEL_DIR, defaultCrossCheckDir, resolveModelDir } from "../documents/recognizer.ts";
 import { buildTextPdf, INVOICE, renderPageImage } from "../documents/test-documents.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { loadModelDirectory } from "../models/io.ts";
@@ -92,6 +92,30 @@ describe("shipped recognizers", () => {
     writeFileSync(pdf, await buildTextPdf([INVOICE]));
     const { comparison } = await compareFiles(pdf, scan);
     expect(comparison.report.similarity).toBeGreaterThan(0.9);
+  }, 120_000);
+
+  it("compare --cross-check without a folder checks each shipped model with the other", () => {
+    const parseq = resolveModelDir(undefined);
+    expect(parseq?.endsWith(join("pretrained", "parseq-tiny"))).toBe(true);
+    const master = defaultCrossCheckDir(parseq);
+    expect(master?.endsWith(join("pretrained", "master-tiny"))).toBe(true);
+    expect(defaultCrossCheckDir(master)).toBe(parseq);
+  });
+
+  it("compare --cross-check reads a scan with both shipped models", async () => {
+    // The clean scan of the invoice against its text: every difference is a misreading. Both models read the
+    // page, so the words they read alike give no readings; the figures are in bench/cross-check.ts.
+    const scan = join(dir, "invoice-cc.png");
+    const pdf = join(dir, "invoice-cc.pdf");
+    writeFileSync(scan, renderPageImage(INVOICE).png);
+    writeFileSync(pdf, await buildTextPdf([INVOICE]));
+    const { comparison, copy } = await compareFiles(pdf, scan, { crossCheck: true });
+    const words = copy.pages.flatMap((p) => p.lines.flatMap((l) => l.words ?? []));
+    const doubted = words.filter((w) => w.alternative !== undefined);
+    expect(doubted.every((w) => w.alternative !== w.text)).toBe(true);
+    // The two models read most words alike (95% on this page at the time of writing).
+    expect(doubted.length).toBeLessThan(words.length / 4);
+    expect(comparison.report.uncertain).toBe(comparison.report.differences.filter((d) => d.readings).length);
   }, 120_000);
 
   it("predict without --model uses the shipped default model", async () => {

@@ -13,6 +13,7 @@ interface CompareCommandOptions {
   json?: boolean;
   html?: string;
   model?: string;
+  crossCheck?: string | boolean;
   backend?: string;
   ocr: "auto" | "always" | "never";
   dpi: number;
@@ -43,6 +44,10 @@ export function registerCompareCommand(program: Command): void {
       "--model <dir>",
       "recognizer model directory for scans (default: models/pretrained/parseq-tiny when present)",
     )
+    .option(
+      "--cross-check [dir]",
+      "read scans with a second model too and mark differences where the two read a word differently (likely misreadings); default: the shipped model of the other architecture",
+    )
     .option("--backend <name>", "tfjs backend for recognition: tensorflow-gpu, tensorflow, native, wasm, cpu")
     .addOption(
       new Option("--ocr <mode>", "PDF pages: auto = recognize pages without a text layer; always; never")
@@ -60,6 +65,7 @@ export function registerCompareCommand(program: Command): void {
       try {
         const result = await compareFiles(originalFile, copyFile, {
           model: options.model,
+          ...(options.crossCheck !== undefined ? { crossCheck: options.crossCheck } : {}),
           backend: options.backend,
           ocr: options.ocr,
           dpi: options.dpi,
