@@ -69,6 +69,21 @@ describe("ocrflow compare", () => {
     expect(html).toContain('<ins class="sig" title="#4 amount">990 000,00</ins>');
   });
 
+  it("--cross-check loads no model for documents with text: nothing is uncertain", async () => {
+    // The folder does not exist: a model would be loaded only for a page to recognize.
+    const { stdout, code } = await run(
+      file("invoice.pdf"),
+      file("edited.docx"),
+      "--json",
+      "--cross-check",
+      file("no-such-model"),
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.uncertain).toBe(0);
+    expect(report.differences.some((d: { readings?: string[] }) => d.readings)).toBe(false);
+  });
+
   it("exits 1 with --exit-code when the documents differ, 0 when they do not", async () => {
     expect((await run(file("invoice.pdf"), file("edited.docx"), "--exit-code")).code).toBe(1);
     expect((await run(file("invoice.pdf"), file("invoice.pdf"), "--exit-code")).code).toBe(0);
