@@ -80,6 +80,7 @@ describe("compareDocuments", () => {
       foldYo: false,
       ignoreCase: true,
       ignorePunctuation: false,
+      foldLookalikes: false,
     }).report;
     expect(strict.differences.map((d) => [d.original, d.copy])).toEqual([["Ёлка Зелёная", "Елка зеленая"]]);
     expect(strict.words.replaced).toBe(2);

@@ -38,6 +38,8 @@ export interface ComparedFiles {
   copy: DocumentText;
 }
 
+const recognized = (doc: DocumentText) => doc.pages.some((p) => p.source === "recognized");
+
 export async function compareFiles(
   originalFile: string,
   copyFile: string,
@@ -68,6 +70,7 @@ export async function compareFiles(
     foldYo: options.foldYo ?? DEFAULT_NORMALIZE.foldYo,
     ignoreCase: options.ignoreCase ?? DEFAULT_NORMALIZE.ignoreCase,
     ignorePunctuation: options.ignorePunctuation ?? DEFAULT_NORMALIZE.ignorePunctuation,
+    foldLookalikes: options.foldLookalikes ?? [original, copy].some(recognized),
   };
   return { comparison: compareDocuments(original, copy, normalize), original, copy };
 }

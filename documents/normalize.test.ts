@@ -92,11 +92,34 @@ describe("tokenizeLine", () => {
   });
 
   it("folds ё and case in the key only, as configured", () => {
-    const [t] = tokenizeLine("Ёлка", 1, 1, { foldYo: true, ignoreCase: true, ignorePunctuation: false });
+    const [t] = tokenizeLine("Ёлка", 1, 1, {
+      ...DEFAULT_NORMALIZE,
+      foldYo: true,
+      ignoreCase: true,
+    });
     expect(t?.text).toBe("Ёлка");
     expect(t?.key).toBe("елка");
     const [u] = tokenizeLine("Ёлка", 1, 1, { ...DEFAULT_NORMALIZE, foldYo: false });
     expect(u?.key).toBe("Ёлка");
+  });
+
+  it("folds Cyrillic and Latin look-alikes when asked, case too with --ignore-case", () => {
+    const key = (text: string, options: Partial<typeof DEFAULT_NORMALIZE>) =>
+      tokenizeLine(text, 1, 1, { ...DEFAULT_NORMALIZE, ...options })[0]?.key;
+    // "АКТ Сору" in Cyrillic letters, then in Latin ones.
+    const cyrillic = "\u0410\u041a\u0422\u0441\u043e\u0440\u0443";
+    const latin = "AKTcopy";
+    expect(key(cyrillic, { foldLookalikes: true })).toBe(latin);
+    expect(key(latin, { foldLookalikes: true })).toBe(latin);
+    expect(key(cyrillic, {})).toBe(cyrillic);
+    // Without case folding в is not b (it does not look like it); with it, В, в, B and b are one letter.
+    expect(key("\u0432", { foldLookalikes: true })).toBe("\u0432");
+    const caseless = ["\u0412", "\u0432", "B", "b"].map((c) =>
+      key(c, { foldLookalikes: true, ignoreCase: true }),
+    );
+    expect(new Set(caseless)).toEqual(new Set(["b"]));
+    // Letters with no look-alike stay: ж here, while у and к become y and k.
+    expect(key("Жук", { foldLookalikes: true, ignoreCase: true })).toBe("жyk");
   });
 
   it("drops punctuation when asked", () => {

@@ -9,13 +9,34 @@ export interface NormalizeOptions {
   ignoreCase: boolean;
   /** Leave punctuation marks out of the comparison. */
   ignorePunctuation: boolean;
+  /**
+   * Compare the Cyrillic letters that look like Latin ones (А/A, В/B, Е/E, К/K, М/M, Н/H, О/O, Р/P, С/C, Т/T,
+   * Х/X, а/a, е/e, о/o, р/p, с/c, у/y, х/x) as equal: on paper they cannot be told apart, so a recognized
+   * page cannot tell them either. compareFiles turns it on when a page was recognized.
+   */
+  foldLookalikes: boolean;
 }
 
 export const DEFAULT_NORMALIZE: NormalizeOptions = {
   foldYo: true,
   ignoreCase: false,
   ignorePunctuation: false,
+  foldLookalikes: false,
 };
+
+/** Cyrillic letter → the Latin one it looks like; with case folded, the lower case of both sides of each pair. */
+const LOOKALIKES = pairs("АВЕКМНОРСТХаеорсух", "ABEKMHOPCTXaeopcyx");
+const CASELESS_LOOKALIKES = pairs("авекмнорстху", "abekmhopctxy");
+
+function pairs(cyrillic: string, latin: string): Map<string, string> {
+  return new Map([...cyrillic].map((c, i) => [c, latin[i] as string]));
+}
+
+function foldLookalikes(text: string, table: Map<string, string>): string {
+  let out = "";
+  for (const c of text) out += table.get(c) ?? c;
+  return out;
+}
 
 const REPLACEMENTS: Array<[RegExp, string]> = [
   [/[«»„“”‟″〝〞＂]/gu, '"'],
@@ -83,6 +104,9 @@ export function comparisonKey(text: string, options: NormalizeOptions): string {
   let key = text;
   if (options.foldYo) key = key.replace(/ё/gu, "е").replace(/Ё/gu, "Е");
   if (options.ignoreCase) key = key.toLocaleLowerCase("ru");
+  // Case first: with it folded, В and в both become b, as B and b do.
+  if (options.foldLookalikes)
+    key = foldLookalikes(key, options.ignoreCase ? CASELESS_LOOKALIKES : LOOKALIKES);
   return key;
 }
 

@@ -9,7 +9,7 @@ import { binarize } from "./binarize.ts";
 import { estimateSkew } from "./deskew.ts";
 import { DocumentError } from "./errors.ts";
 import { compareFiles, extractDocument } from "./index.ts";
-import { CROP_MARGIN, cropGrey, recognizePage } from "./ocr.ts";
+import { CROP_MARGIN, cropGrey, recognizePage, roundLettersAsZeros } from "./ocr.ts";
 import { crossChecked } from "./recognizer.ts";
 import { formatTextReport } from "./report-text.ts";
 import { segmentPage } from "./segment.ts";
@@ -100,6 +100,15 @@ describe("word crops", () => {
   });
 });
 
+describe("numbers read with round letters", () => {
+  it("reads О, о, O, o as 0 in words that can only be numbers, and leaves words alone", () => {
+    const fixed = ["ООО,ОО", "0О0,О0", "45О", "О.5", "oo.o", "1OO"].map(roundLettersAsZeros);
+    expect(fixed).toEqual(["000,00", "000,00", "450", "0.5", "00.0", "100"]);
+    for (const word of ["ООО", "О,", "О.", "Ol", "ОАО", "о", "12,5", "Ноль", ",О"])
+      expect(roundLettersAsZeros(word), word).toBe(word);
+  });
+});
+
 describe("cross-checking", () => {
   // A primary reader that misreads "42" as "47", checked by one that reads it right.
   const misreading = {
@@ -136,6 +145,40 @@ describe("cross-checking", () => {
     const text = formatTextReport(report);
     expect(text).toContain("uncertain: 1 of these involve words the two models read differently");
     expect(text).toContain('"42" → "47"  (uncertain: the other model read "42")');
+  });
+});
+
+describe("look-alike letters on recognized pages", () => {
+  // A reader that reads the Cyrillic "ООО" as Latin "OOO": the same ink, nobody could tell from the paper.
+  const latinReader = {
+    input: recognizer.input,
+    async recognize(images: Parameters<typeof recognizer.recognize>[0]) {
+      return (await recognizer.recognize(images)).map((r) => (r.text === "ООО" ? { ...r, text: "OOO" } : r));
+    },
+  };
+
+  it("compares them as equal by default when a page is recognized, and apart when asked", async () => {
+    writeFileSync(file("scan-ooo.png"), renderPageImage(INVOICE.slice(0, 3)).png);
+    writeFileSync(file("invoice-3.pdf"), await buildTextPdf([INVOICE.slice(0, 3)]));
+    const folded = await compareFiles(file("invoice-3.pdf"), file("scan-ooo.png"), {
+      recognizer: latinReader,
+    });
+    expect(folded.comparison.report.options.foldLookalikes).toBe(true);
+    expect(folded.comparison.report.identical).toBe(true);
+    const strict = await compareFiles(file("invoice-3.pdf"), file("scan-ooo.png"), {
+      recognizer: latinReader,
+      foldLookalikes: false,
+    });
+    // Lines 1 and 3 both start with ООО.
+    expect(strict.comparison.report.differences.map((d) => [d.original, d.copy])).toEqual([
+      ["ООО", "OOO"],
+      ["ООО", "OOO"],
+    ]);
+  });
+
+  it("tells them apart by default between two documents with text", async () => {
+    const r = await compareFiles(file("invoice.pdf"), file("edited.pdf"));
+    expect(r.comparison.report.options.foldLookalikes).toBe(false);
   });
 });
 

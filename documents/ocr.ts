@@ -68,6 +68,18 @@ function median(histogram: Uint32Array): number {
   return 255;
 }
 
+/**
+ * A word that can only be a number read with round letters for zeros: О, о, O, o become 0 in a word of digits,
+ * round letters, "." and "," that has a digit ("45О", "О0") or a separator between round letters and more of
+ * them ("ООО,ОО", from "000,00": a page's amount is cut into words at its spaces, and a word alone gives the
+ * model no digit to go by). "ООО" alone, a Russian company form, and "О," stay as they are.
+ */
+export function roundLettersAsZeros(word: string): string {
+  if (!/^[0-9ОоOo.,]+$/u.test(word)) return word;
+  if (!/[0-9]/u.test(word) && !/^[ОоOo]+[.,][ОоOo0-9]+$/u.test(word)) return word;
+  return word.replace(/[ОоOo]/gu, "0");
+}
+
 export async function recognizePage(
   image: GreyImage,
   number: number,
@@ -105,15 +117,16 @@ export async function recognizePage(
     const words: RecognizedWord[] = [];
     for (const box of line.words) {
       const r = results[k++];
-      const text = r?.text.trim() ?? "";
+      const text = roundLettersAsZeros(r?.text.trim() ?? "");
       // A cross-checking recognizer (documents/recognizer.ts, crossChecked) adds the second model's reading.
-      const alternative = (r as { alternative?: string } | undefined)?.alternative;
+      const second = (r as { alternative?: string } | undefined)?.alternative;
+      const alternative = second === undefined ? undefined : roundLettersAsZeros(second);
       if (text)
         words.push({
           text,
           box,
           confidence: r?.confidence ?? 0,
-          ...(alternative !== undefined ? { alternative } : {}),
+          ...(alternative !== undefined && alternative !== text ? { alternative } : {}),
         });
     }
     if (words.length > 0) lines.push({ text: words.map((w) => w.text).join(" "), box: line.box, words });

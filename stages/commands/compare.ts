@@ -20,6 +20,7 @@ interface CompareCommandOptions {
   foldYo: boolean;
   ignoreCase?: boolean;
   ignorePunctuation?: boolean;
+  foldLookalikes?: boolean;
   maxDifferences: number;
   exitCode?: boolean;
 }
@@ -58,6 +59,11 @@ export function registerCompareCommand(program: Command): void {
     .option("--no-fold-yo", "tell ё from е (by default they compare equal)")
     .option("--ignore-case", "compare without regard to letter case")
     .option("--ignore-punctuation", "leave punctuation marks out of the comparison")
+    .option(
+      "--fold-lookalikes",
+      "compare Cyrillic and Latin look-alike letters (А/A, о/o…) as equal (default: when a page is recognized)",
+    )
+    .option("--no-fold-lookalikes", "tell Cyrillic and Latin look-alike letters apart, even on scans")
     .option("--max-differences <n>", "differences listed in the terminal summary", positiveInt, 50)
     .option("--exit-code", "exit with 1 when the documents differ (like git diff --exit-code)")
     .action(async (originalFile: string, copyFile: string, options: CompareCommandOptions) => {
@@ -72,6 +78,7 @@ export function registerCompareCommand(program: Command): void {
           foldYo: options.foldYo,
           ignoreCase: options.ignoreCase === true,
           ignorePunctuation: options.ignorePunctuation === true,
+          ...(options.foldLookalikes !== undefined ? { foldLookalikes: options.foldLookalikes } : {}),
         });
         const report = result.comparison.report;
         if (options.html)
