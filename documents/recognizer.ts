@@ -1,6 +1,6 @@
 // Finds and loads the recognizer used for scans: a model directory (models/io.ts) wrapped as a Recognizer on
 // the best tfjs backend, loaded only when a page actually needs recognition.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GreyImage } from "../datasets/augment.ts";
@@ -59,15 +59,26 @@ export function crossChecked(
 }
 
 /**
- * The model that cross-checks `primary` (a resolved directory) when `compare --cross-check` names none: the
- * shipped model of the other architecture.
+ * The model that cross-checks `primary` (a model directory) when `compare --cross-check` names none: the shipped
+ * model of another architecture than the primary's (config.json), so that the two make different mistakes.
  */
-export function defaultCrossCheckDir(primary: string | undefined, cwd = process.cwd()): string | undefined {
+export function defaultCrossCheckDir(primary: string, cwd = process.cwd()): string | undefined {
+  const architecture = architectureOf(primary);
   for (const name of ["master-tiny", "parseq-tiny"]) {
     const dir = findModelDir(join(dirname(DEFAULT_MODEL_DIR), name), cwd);
-    if (dir && dir !== primary) return dir;
+    if (dir && resolve(dir) !== resolve(primary) && architectureOf(dir) !== architecture) return dir;
   }
   return undefined;
+}
+
+/** The `architecture` of a model directory's config.json; undefined when it cannot be read. */
+function architectureOf(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { architecture?: string })
+      .architecture;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function loadRecognizer(dir: string, backend?: string): Promise<Recognizer> {

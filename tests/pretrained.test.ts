@@ -2,7 +2,7 @@
 // training, and `ocrflow predict` finds the shipped model when no --model is given. The floors are far below
 // what bench/recognize.ts measures (README, "Pretrained models"): they catch broken weights or loading, not
 // small regressions.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -95,11 +95,15 @@ describe("shipped recognizers", () => {
   }, 120_000);
 
   it("compare --cross-check without a folder checks each shipped model with the other", () => {
-    const parseq = resolveModelDir(undefined);
-    expect(parseq?.endsWith(join("pretrained", "parseq-tiny"))).toBe(true);
-    const master = defaultCrossCheckDir(parseq);
-    expect(master?.endsWith(join("pretrained", "master-tiny"))).toBe(true);
+    const parseq = resolveModelDir(undefined) as string;
+    expect(parseq.endsWith(join("pretrained", "parseq-tiny"))).toBe(true);
+    const master = defaultCrossCheckDir(parseq) as string;
+    expect(master.endsWith(join("pretrained", "master-tiny"))).toBe(true);
     expect(defaultCrossCheckDir(master)).toBe(parseq);
+    // A master model trained elsewhere is checked by the shipped parseq, not by the shipped master.
+    const copy = join(dir, "my-master");
+    cpSync(master, copy, { recursive: true });
+    expect(defaultCrossCheckDir(copy)).toBe(parseq);
   });
 
   it("compare --cross-check reads a scan with both shipped models", async () => {
@@ -113,7 +117,7 @@ describe("shipped recognizers", () => {
     const words = copy.pages.flatMap((p) => p.lines.flatMap((l) => l.words ?? []));
     const doubted = words.filter((w) => w.alternative !== undefined);
     expect(doubted.every((w) => w.alternative !== w.text)).toBe(true);
-    // The two models read most words alike (95% on this page at the time of writing).
+    // The two models read most words alike: 57 of the 60 on this page with the models of commit b2ac396.
     expect(doubted.length).toBeLessThan(words.length / 4);
     expect(comparison.report.uncertain).toBe(comparison.report.differences.filter((d) => d.readings).length);
   }, 120_000);
