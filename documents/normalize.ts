@@ -1,6 +1,6 @@
 // Normalization and tokenization before alignment: Unicode NFC, one kind of quote, dash and space, ligatures
 // undone, then words, numbers and punctuation marks found with Intl.Segmenter (which keeps Cyrillic words
-// whole, unlike a \w regex) and compared through a key that can fold ё→е and case.
+// whole, unlike a \w regex) and compared through a key that can fold ё→е, case and Cyrillic/Latin look-alikes.
 import type { DocumentText, RecognizedWord } from "./document.ts";
 
 export interface NormalizeOptions {

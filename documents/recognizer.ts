@@ -36,10 +36,9 @@ export interface CheckedRecognition extends Recognition {
 }
 
 /**
- * Reads every image with `primary` and `second`: the texts and confidences are the primary's, and a line the
- * two read differently carries the second's reading as `alternative`. Where two models of different
- * architectures agree they are nearly always right (README, "Pretrained models"), so a disagreement marks a
- * likely misreading.
+ * Reads every image with `primary` and `second`: the texts and confidences are the primary's, and an image the
+ * two read differently carries the second's reading as `alternative`. Models of different architectures make
+ * different mistakes, so a disagreement marks a likely misreading (bench/cross-check.ts, documents/README.md).
  */
 export function crossChecked(
   primary: Recognizer,
