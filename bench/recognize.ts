@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { renderHeldOutSet } from "../datasets/heldout.ts";
 import type { DatasetSample } from "../datasets/shards.ts";
 import { ShardReader } from "../datasets/shards.ts";
+import { comparisonKey } from "../documents/normalize.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { readSplit } from "../models/data.ts";
 import { loadModelDirectory } from "../models/io.ts";
@@ -74,6 +75,9 @@ function writeErrors(
   appendFileSync(file, lines.map((l) => `${l}\n`).join(""));
 }
 
+const lookalikeKey = (text: string) =>
+  comparisonKey(text, { foldYo: false, ignoreCase: false, ignorePunctuation: false, foldLookalikes: true });
+
 let cleanup: string | undefined;
 let set = "split";
 let samples: DatasetSample[];
@@ -115,13 +119,21 @@ try {
       batch,
       lines_per_second: Number((images.length / seconds).toFixed(1)),
       exact_match: Number(scores.exact_match.toFixed(4)),
+      // Exact up to Cyrillic/Latin look-alikes (А/A, о/o…): what no reader of the image alone can tell apart.
+      exact_match_lookalikes: Number(
+        (
+          results.filter((r, i) => lookalikeKey(r.text) === lookalikeKey((samples[i] as DatasetSample).text))
+            .length / images.length
+        ).toFixed(4),
+      ),
       cer: Number(scores.cer.toFixed(4)),
     };
     if (values.errors !== undefined) writeErrors(values.errors, report.model, samples, results);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else
       console.log(
-        `${report.model} (${dir}) on ${set}: ${report.lines} lines, exact match ${report.exact_match}, CER ${report.cer}, ` +
+        `${report.model} (${dir}) on ${set}: ${report.lines} lines, exact match ${report.exact_match} ` +
+          `(${report.exact_match_lookalikes} up to look-alikes), CER ${report.cer}, ` +
           `${report.lines_per_second} lines/s (batch ${batch}, ${report.backend})`,
       );
     model.dispose();
