@@ -5,7 +5,7 @@ import { degrade, type GreyImage } from "../datasets/augment.ts";
 import { discoverFaces } from "../datasets/fonts.ts";
 import { Random } from "../datasets/random.ts";
 import { INVOICE, renderPageImage } from "../documents/test-documents.ts";
-import { loadPipelineConfig } from "../stages/config.ts";
+import { type AugmentConfig, loadPipelineConfig } from "../stages/config.ts";
 
 export interface InvoicePage {
   /** "test" or the family name. */
@@ -23,6 +23,7 @@ export function* invoicePages(
   options: { spacing?: number; scan?: boolean } = {},
 ): Generator<InvoicePage> {
   const faces = discoverFaces();
+  const augment = loadPipelineConfig({ env: {} }).generate.augment;
   let seed = 0;
   for (const name of families) {
     let family: string | undefined;
@@ -39,15 +40,14 @@ export function* invoicePages(
         ...(options.scan ? { rotateDegrees: 1.2 } : {}),
         ...(family ? { family } : {}),
       });
-      if (options.scan) scanned(image, seed++);
+      if (options.scan) scanned(image, seed++, augment);
       yield { family: name, fontPx, image };
     }
   }
 }
 
 /** Blur, noise and JPEG artefacts over the whole page, in place (the training generator's degradations). */
-function scanned(image: GreyImage, seed: number): void {
-  const augment = loadPipelineConfig({ env: {} }).generate.augment;
+function scanned(image: GreyImage, seed: number, augment: AugmentConfig): void {
   const off = { probability: 0 };
   const pixels = Float32Array.from(image.data);
   degrade(pixels, image.width, image.height, new Random(seed), {
