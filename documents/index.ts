@@ -1,6 +1,5 @@
 // Public surface of document comparison: read two files (any supported format) and compare them, loading the
 // recognizer at most once and only when a page needs recognition.
-import { resolve } from "node:path";
 import type { Recognizer } from "../models/recognizer.ts";
 import { type Comparison, compareDocuments } from "./compare.ts";
 import type { DocumentText } from "./document.ts";
@@ -54,7 +53,9 @@ export async function compareFiles(
       const primary = await loadRecognizer(dir, options.backend);
       if (!options.crossCheck) return primary;
       const second =
-        typeof options.crossCheck === "string" ? resolve(options.crossCheck) : defaultCrossCheckDir(dir);
+        typeof options.crossCheck === "string"
+          ? resolveModelDir(options.crossCheck)
+          : defaultCrossCheckDir(dir);
       if (!second)
         throw new Error(
           "--cross-check: no second model was found: pass --cross-check DIR (a model directory)",

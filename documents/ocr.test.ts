@@ -100,6 +100,16 @@ describe("word crops", () => {
   });
 });
 
+/** The stand-in recognizer, except that it reads the word `word` as `as`. */
+function misreads(word: string, as: string): typeof recognizer {
+  return {
+    input: recognizer.input,
+    async recognize(images) {
+      return (await recognizer.recognize(images)).map((r) => (r.text === word ? { ...r, text: as } : r));
+    },
+  };
+}
+
 describe("numbers read with round letters", () => {
   it("reads О, о, O, o as 0 in words that can only be numbers, and leaves words alone", () => {
     const fixed = ["ООО,ОО", "0О0,О0", "45О", "О.5", "oo.o", "1OO"].map(roundLettersAsZeros);
@@ -111,12 +121,7 @@ describe("numbers read with round letters", () => {
 
 describe("cross-checking", () => {
   // A primary reader that misreads "42" as "47", checked by one that reads it right.
-  const misreading = {
-    input: recognizer.input,
-    async recognize(images: Parameters<typeof recognizer.recognize>[0]) {
-      return (await recognizer.recognize(images)).map((r) => (r.text === "42" ? { ...r, text: "47" } : r));
-    },
-  };
+  const misreading = misreads("42", "47");
 
   it("keeps the primary's readings and adds the second's where they differ", async () => {
     const { image } = renderPageImage(INVOICE.slice(1, 2));
@@ -150,12 +155,7 @@ describe("cross-checking", () => {
 
 describe("look-alike letters on recognized pages", () => {
   // A reader that reads the Cyrillic "ООО" as Latin "OOO": the same ink, nobody could tell from the paper.
-  const latinReader = {
-    input: recognizer.input,
-    async recognize(images: Parameters<typeof recognizer.recognize>[0]) {
-      return (await recognizer.recognize(images)).map((r) => (r.text === "ООО" ? { ...r, text: "OOO" } : r));
-    },
-  };
+  const latinReader = misreads("ООО", "OOO");
 
   it("compares them as equal by default when a page is recognized, and apart when asked", async () => {
     writeFileSync(file("scan-ooo.png"), renderPageImage(INVOICE.slice(0, 3)).png);
