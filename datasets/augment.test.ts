@@ -1,7 +1,16 @@
 // Pixel augmentations do what they claim: fitting keeps the aspect ratio without cutting ink, perspective
 // keeps the line inside the frame, blur keeps brightness, JPEG quantisation grows with lower quality.
 import { describe, expect, it } from "vitest";
-import { fitInto, gaussianBlur, type InkImage, jpegArtifacts, perspective } from "./augment.ts";
+import {
+  fitInto,
+  type GreyImage,
+  gaussianBlur,
+  type InkImage,
+  inkBounds,
+  jpegArtifacts,
+  perspective,
+  reframe,
+} from "./augment.ts";
 import { Random } from "./random.ts";
 
 function inkRect(width: number, height: number): InkImage {
@@ -59,5 +68,91 @@ describe("gaussianBlur and jpegArtifacts", () => {
     };
     expect(error(100)).toBeLessThan(1.5);
     expect(error(20)).toBeGreaterThan(3 * error(100));
+  });
+});
+
+/** A `width x height` grey image of `background` with a `rect` of `ink` grey, plus a little noise if asked. */
+function greyLine(
+  width: number,
+  height: number,
+  rect: { x: number; y: number; width: number; height: number },
+  levels: { background: number; ink: number },
+  noise = 0,
+): GreyImage {
+  const rng = new Random(3);
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const inside = x >= rect.x && x < rect.x + rect.width && y >= rect.y && y < rect.y + rect.height;
+      data[y * width + x] = (inside ? levels.ink : levels.background) + Math.round(rng.float(-noise, noise));
+    }
+  return { width, height, data };
+}
+
+/** Bounds of the pixels of grey `level`. */
+function boundsOf(image: GreyImage, level: number) {
+  let x0 = image.width;
+  let x1 = -1;
+  let y0 = image.height;
+  let y1 = -1;
+  image.data.forEach((v, i) => {
+    if (v !== level) return;
+    const x = i % image.width;
+    const y = Math.floor(i / image.width);
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  });
+  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+describe("inkBounds and reframe", () => {
+  const rect = { x: 10, y: 8, width: 40, height: 12 };
+
+  it("finds dark text on a noisy grey background, light text on dark, and nothing on a blank image", () => {
+    expect(inkBounds(greyLine(128, 32, rect, { background: 200, ink: 60 }, 10))).toEqual({
+      ...rect,
+      background: expect.closeTo(200, -1),
+    });
+    expect(inkBounds(greyLine(128, 32, rect, { background: 30, ink: 220 }))).toEqual({
+      ...rect,
+      background: 30,
+    });
+    expect(inkBounds(greyLine(128, 32, rect, { background: 200, ink: 200 }, 10))).toBeUndefined();
+  });
+
+  it("cuts the line out with the margins drawn, in ink heights, filling beyond the image with its background", () => {
+    const image = greyLine(128, 32, rect, { background: 200, ink: 60 });
+    // 1 ink height left and right (12 px: the left one reaches 2 px beyond the image), 0.5 above and below.
+    const out = reframe(image, new Random(1), { x: { min: 1, max: 1 }, y: { min: 0.5, max: 0.5 } });
+    expect([out.width, out.height]).toEqual([40 + 24, 12 + 12]);
+    expect(boundsOf(out, 60)).toEqual({ x: 12, y: 6, width: 40, height: 12 });
+    const dark = out.data.filter((v) => v === 60).length;
+    expect(dark).toBe(40 * 12);
+    expect(out.data.filter((v) => v !== 60).every((v) => v === 200)).toBe(true);
+  });
+
+  it("draws each side's margin on its own, within the range", () => {
+    const image = greyLine(128, 32, rect, { background: 200, ink: 60 });
+    const rng = new Random(2);
+    const sizes = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const out = reframe(image, rng, { x: { min: 0, max: 2 }, y: { min: 0, max: 1 } });
+      const ink = boundsOf(out, 60);
+      expect(ink?.width).toBe(40);
+      expect(ink?.height).toBe(12);
+      expect(ink?.x).toBeLessThanOrEqual(24);
+      expect(out.width - (ink?.x ?? 0) - 40).toBeLessThanOrEqual(24);
+      expect(ink?.y).toBeLessThanOrEqual(12);
+      expect(out.height - (ink?.y ?? 0) - 12).toBeLessThanOrEqual(12);
+      sizes.add(`${ink?.x},${out.width},${ink?.y},${out.height}`);
+    }
+    expect(sizes.size).toBeGreaterThan(15);
+  });
+
+  it("returns a blank image as it is", () => {
+    const blank = greyLine(64, 32, rect, { background: 255, ink: 255 });
+    expect(reframe(blank, new Random(1), { x: { min: 1, max: 1 }, y: { min: 1, max: 1 } })).toBe(blank);
   });
 });

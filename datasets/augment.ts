@@ -437,3 +437,81 @@ export function degrade(
   }
   if (rng.chance(augment.invert.probability)) invert(pixels);
 }
+
+/** Grey level at quantile `q` (0..1) of an image's pixels. */
+function greyQuantile(histogram: Uint32Array, total: number, q: number): number {
+  let seen = 0;
+  for (let level = 0; level < 256; level++) {
+    seen += histogram[level] as number;
+    if (seen > 0 && seen >= q * total) return level;
+  }
+  return 255;
+}
+
+/**
+ * Where the text of a line image is: the background is the median grey, ink every pixel that differs from it by
+ * more than 40% of the way to the farthest 1% of pixels (dark text on light or light on dark), at least 24 grey
+ * levels. Returns undefined for a blank image.
+ */
+export function inkBounds(
+  image: GreyImage,
+): { x: number; y: number; width: number; height: number; background: number } | undefined {
+  const histogram = new Uint32Array(256);
+  for (const v of image.data) histogram[v] = (histogram[v] as number) + 1;
+  const total = image.data.length;
+  const background = greyQuantile(histogram, total, 0.5);
+  const dark = greyQuantile(histogram, total, 0.01);
+  const light = greyQuantile(histogram, total, 0.99);
+  const far = background - dark >= light - background ? dark : light;
+  const threshold = Math.max(24, Math.abs(far - background) * 0.4);
+  let x0 = image.width;
+  let x1 = -1;
+  let y0 = image.height;
+  let y1 = -1;
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      if (Math.abs((image.data[y * image.width + x] as number) - background) <= threshold) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  if (x1 < 0) return undefined;
+  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1, background };
+}
+
+/** Blank margins around a line's ink, per side, in ink heights. */
+export interface ReframeSettings {
+  x: Range;
+  y: Range;
+}
+
+/**
+ * The line cut out around its ink with margins drawn per side from `settings` (left and right from x, above
+ * and below from y, in ink heights): tight crops and loose ones, text off to a side, as the line images users
+ * bring look, where the generator always puts the text close to the left edge. Margin beyond the image is the
+ * background grey. A blank image is returned as it is.
+ */
+export function reframe(image: GreyImage, rng: Random, settings: ReframeSettings): GreyImage {
+  const ink = inkBounds(image);
+  if (!ink) return image;
+  const unit = ink.height;
+  const left = Math.round(range(rng, settings.x) * unit);
+  const right = Math.round(range(rng, settings.x) * unit);
+  const top = Math.round(range(rng, settings.y) * unit);
+  const bottom = Math.round(range(rng, settings.y) * unit);
+  const x0 = ink.x - left;
+  const y0 = ink.y - top;
+  const width = ink.width + left + right;
+  const height = ink.height + top + bottom;
+  const data = new Uint8Array(width * height).fill(ink.background);
+  const fromX = Math.max(0, x0);
+  const toX = Math.min(image.width, x0 + width);
+  for (let y = Math.max(0, y0); y < Math.min(image.height, y0 + height); y++)
+    data.set(
+      image.data.subarray(y * image.width + fromX, y * image.width + toX),
+      (y - y0) * width + fromX - x0,
+    );
+  return { width, height, data };
+}

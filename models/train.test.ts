@@ -10,7 +10,7 @@ import { chooseBackend } from "./backend/index.ts";
 import { InMemoryTrainingData } from "./data.ts";
 import type { SequenceModel } from "./recognizer.ts";
 import { MINI, TOY_CHARS, TOY_INPUT, toyLines, toySettings } from "./toy.ts";
-import { evaluateModel, train } from "./train.ts";
+import { evaluateModel, reframeBatch, train } from "./train.ts";
 
 const toy = (count: number, seed: number) => toyLines(count, TOY_CHARS, { ...TOY_INPUT, cell: 7, seed });
 
@@ -76,7 +76,12 @@ describe("train", () => {
   });
 
   it("a run killed after a checkpoint resumes to the same weights as an uninterrupted run", async () => {
-    const settings = toySettings({ epochs: 2, checkpoint_every_steps: 3 });
+    // With the reframe augmentation: its random margins are drawn again the same after resuming.
+    const settings = toySettings({
+      epochs: 2,
+      checkpoint_every_steps: 3,
+      reframe: { probability: 0.5, x: { min: 0, max: 2 }, y: { min: 0, max: 1 } },
+    });
     const data = new InMemoryTrainingData(toy(96, 1), toy(16, 2), 5);
     const run = async (checkpointDir: string, interruptAfterSteps?: number) => {
       const model = createModel(MINI.parseq, [...TOY_CHARS], 3);
@@ -129,5 +134,28 @@ describe("train", () => {
     expect(exact.every((e) => e === exact[0])).toBe(true);
     expect(result.best?.val_loss).toBe(Math.min(...result.history.map((h) => h.val_loss)));
     expect(result.best?.epoch).not.toBe(1);
+  });
+});
+
+describe("reframeBatch", () => {
+  const images = toy(32, 4).map((l) => l.image);
+  const reframing = { probability: 0.5, x: { min: 0.5, max: 2 }, y: { min: 0.5, max: 1 } };
+
+  it("reframes about the share of lines asked, the same ones for the same step seed", () => {
+    const a = reframeBatch(images, reframing, 11);
+    const changed = a.filter((image, i) => image !== images[i]).length;
+    expect(changed).toBeGreaterThan(8);
+    expect(changed).toBeLessThan(24);
+    const again = reframeBatch(images, reframing, 11);
+    expect(again.map((i) => [i.width, i.height])).toEqual(a.map((i) => [i.width, i.height]));
+    const other = reframeBatch(images, reframing, 12);
+    expect(other.map((i) => [i.width, i.height])).not.toEqual(a.map((i) => [i.width, i.height]));
+  });
+
+  it("leaves the batch alone when off", () => {
+    expect(reframeBatch(images, undefined, 11)).toEqual(images);
+    expect(
+      reframeBatch(images, { ...reframing, probability: 0 }, 11).every((image, i) => image === images[i]),
+    ).toBe(true);
   });
 });

@@ -4,7 +4,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { GreyImage } from "../datasets/augment.ts";
+import { type GreyImage, type ReframeSettings, reframe } from "../datasets/augment.ts";
+import { Random } from "../datasets/random.ts";
 import { loadCheckpoint, saveCheckpoint } from "./io.ts";
 import { type RecognitionScores, ScoreAccumulator } from "./metrics.ts";
 import { SeedSequence } from "./nn.ts";
@@ -50,6 +51,8 @@ export interface TrainSettings {
   schedule: ScheduleSettings;
   grad_clip_norm: number;
   label_smoothing: number;
+  /** Random margins around each training line's ink (datasets/augment.ts, reframe); absent = off. */
+  reframe?: { probability: number } & ReframeSettings;
   early_stopping: { metric: StoppingMetric; patience: number; min_delta: number };
   checkpoint_every_steps: number;
   log_every_steps: number;
@@ -130,6 +133,20 @@ export function stepsPerEpoch(
 /** Higher is better for the returned score. */
 function score(record: EpochRecord, metric: StoppingMetric): number {
   return metric === "val_exact_match" ? record.val_exact_match : -record[metric];
+}
+
+/**
+ * The reframe augmentation over a batch, its random choices fixed by the step's seed (a resumed run draws the
+ * same ones).
+ */
+export function reframeBatch(
+  images: GreyImage[],
+  settings: TrainSettings["reframe"],
+  stepSeed: number,
+): GreyImage[] {
+  if (!settings || settings.probability <= 0) return images;
+  const rng = new Random(stepSeed, 0x72656672);
+  return images.map((image) => (rng.chance(settings.probability) ? reframe(image, rng, settings) : image));
 }
 
 function mixSeed(seed: number, step: number): number {
@@ -235,7 +252,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         lr = learningRate(state.globalStep, totalSteps, settings.optimizer.lr, settings.schedule);
         const stepSeed = mixSeed(settings.seed, state.globalStep);
         const images = imagesToTensor(
-          batch.map((b) => b.image),
+          reframeBatch(
+            batch.map((b) => b.image),
+            settings.reframe,
+            stepSeed,
+          ),
           model.input,
         );
         const texts = batch.map((b) => b.text);

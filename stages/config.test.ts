@@ -138,7 +138,7 @@ describe("loadPipelineConfig", () => {
     const at = (pattern: RegExp) => `${file}:${lineMatching(text, pattern)}`;
     expect(problemsOf(() => loadPipelineConfig({ file, env: {} }))).toEqual([
       `${at(/^train:/)} train.epochs: required key \`epochs\` is missing (expected an integer between 1 and 10000)`,
-      `${at(/^ {2}epoch: 30/)} train.epoch: unknown key \`epoch\`, did you mean \`epochs\`? (expected one of the keys ${"models, backend, threads, seed, epochs, batch_size, max_steps_per_epoch, val_limit, shuffle_buffer, optimizer, schedule, grad_clip_norm, label_smoothing, early_stopping, checkpoint_every_steps, log_every_steps, parseq, master"})`,
+      `${at(/^ {2}epoch: 30/)} train.epoch: unknown key \`epoch\`, did you mean \`epochs\`? (expected one of the keys ${"models, backend, threads, seed, epochs, batch_size, max_steps_per_epoch, val_limit, shuffle_buffer, optimizer, schedule, grad_clip_norm, label_smoothing, reframe, early_stopping, checkpoint_every_steps, log_every_steps, parseq, master"})`,
       `${at(/^ {4}size: small/)} train.parseq.size: "small" is not allowed (expected one of "tiny", "base")`,
       `${at(/^ {2}gallery_size: -1/)} evaluate.gallery_size: must be >= 0, got -1 (expected an integer between 0 and 10000)`,
       `${at(/^ {2}backend: mlflow/)} tracking.backend: "mlflow" is not allowed (expected one of "auto", "local", "clearml")`,

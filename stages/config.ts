@@ -209,6 +209,8 @@ export interface TrainConfig {
   /** 0 = off. */
   grad_clip_norm: number;
   label_smoothing: number;
+  /** Random margins around each training line's ink (datasets/augment.ts, reframe); absent = off. */
+  reframe?: { probability: number; x: Range; y: Range };
   early_stopping: {
     metric: "val_exact_match" | "val_cer" | "val_loss";
     /** 0 = never stop early. */

@@ -105,6 +105,7 @@ export async function main(args: string[]): Promise<number> {
     schedule: t.schedule,
     grad_clip_norm: t.grad_clip_norm,
     label_smoothing: t.label_smoothing,
+    ...(t.reframe ? { reframe: t.reframe } : {}),
     early_stopping: t.early_stopping,
     checkpoint_every_steps: t.checkpoint_every_steps,
     log_every_steps: t.log_every_steps,
