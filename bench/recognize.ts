@@ -4,14 +4,13 @@
 //   npx tsx bench/recognize.ts --model models/pretrained/parseq-tiny --model models/pretrained/master-tiny \
 //     --heldout 1000 [--profile pretrained] [--batch 64] [--json] [--errors misread.jsonl]
 //   npx tsx bench/recognize.ts --model DIR --data data/splits/test.jsonl [--limit 512]
-// --frame loose|tight recuts every line around its ink before recognition (datasets/augment.ts, reframe), as the
-// line images users bring are framed: loose = 0.5-3 ink heights of blank margin left and right, 0.3-1.5 above and
-// below, each side drawn on its own (seeded); tight = 0-0.1 ink heights on every side.
+// --frame loose|tight recuts every line around its ink before recognition, seeded, as the line images users bring
+// are framed (datasets/augment.ts, FRAMINGS and reframe).
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type ReframeSettings, reframe } from "../datasets/augment.ts";
+import { FRAMINGS, reframe } from "../datasets/augment.ts";
 import { renderHeldOutSet } from "../datasets/heldout.ts";
 import { Random } from "../datasets/random.ts";
 import type { DatasetSample } from "../datasets/shards.ts";
@@ -100,13 +99,12 @@ if (values.heldout !== undefined) {
   samples = readSplit(file, Number(values.limit));
   set = file;
 }
-const FRAMES: Record<string, ReframeSettings> = {
-  loose: { x: { min: 0.5, max: 3 }, y: { min: 0.3, max: 1.5 } },
-  tight: { x: { min: 0, max: 0.1 }, y: { min: 0, max: 0.1 } },
-};
-const frame = values.frame === undefined ? undefined : FRAMES[values.frame];
+const frame =
+  values.frame !== undefined && Object.hasOwn(FRAMINGS, values.frame)
+    ? FRAMINGS[values.frame as keyof typeof FRAMINGS]
+    : undefined;
 if (values.frame !== undefined && !frame)
-  throw new Error(`--frame ${values.frame}: expected one of ${Object.keys(FRAMES).join(", ")}`);
+  throw new Error(`--frame ${values.frame}: expected one of ${Object.keys(FRAMINGS).join(", ")}`);
 const reader = new ShardReader();
 const frameRng = new Random(Number(values.seed), 0x6672);
 const images = samples.map((s) => {

@@ -488,6 +488,16 @@ export interface ReframeSettings {
 }
 
 /**
+ * How user-supplied line images are framed, for measuring (bench/recognize.ts --frame): loose = 0.5-3 ink heights
+ * of blank margin left and right and 0.3-1.5 above and below, each side drawn on its own; tight = 0-0.1 on every
+ * side.
+ */
+export const FRAMINGS: Readonly<Record<"loose" | "tight", ReframeSettings>> = {
+  loose: { x: { min: 0.5, max: 3 }, y: { min: 0.3, max: 1.5 } },
+  tight: { x: { min: 0, max: 0.1 }, y: { min: 0, max: 0.1 } },
+};
+
+/**
  * The line cut out around its ink with margins drawn per side from `settings` (left and right from x, above
  * and below from y, in ink heights): tight crops and loose ones, text off to a side, as the line images users
  * bring look, where the generator always puts the text close to the left edge. Margin beyond the image is the
