@@ -19,7 +19,7 @@ export { formatTextReport } from "./report-text.ts";
 export interface CompareFilesOptions extends Partial<NormalizeOptions> {
   ocr?: OcrMode;
   dpi?: number;
-  /** Model directory for scans (default: models/pretrained/parseq-tiny when present). */
+  /** Model directory for scans (default: models/pretrained/master-tiny when present). */
   model?: string;
   /** A recognizer to use instead of loading a model (tests, embedding). */
   recognizer?: Recognizer;

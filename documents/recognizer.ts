@@ -6,8 +6,11 @@ import { fileURLToPath } from "node:url";
 import type { GreyImage } from "../datasets/augment.ts";
 import type { Recognition, Recognizer } from "../models/recognizer.ts";
 
-/** Where `ocrflow compare` looks for a model when --model is not given. */
-export const DEFAULT_MODEL_DIR = join("models", "pretrained", "parseq-tiny");
+/**
+ * Where `ocrflow compare` and `predict` look for a model when --model is not given: master-tiny, the more accurate
+ * of the two shipped models (README, "Pretrained models").
+ */
+export const DEFAULT_MODEL_DIR = join("models", "pretrained", "master-tiny");
 
 /**
  * The model directory to use: the one given, else the default under `cwd`, else the one shipped with ocrflow

@@ -43,7 +43,7 @@ export function registerCompareCommand(program: Command): void {
     )
     .option(
       "--model <dir>",
-      "recognizer model directory for scans (default: models/pretrained/parseq-tiny when present)",
+      "recognizer model directory for scans (default: models/pretrained/master-tiny when present)",
     )
     .option(
       "--cross-check [dir]",

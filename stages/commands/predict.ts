@@ -81,7 +81,7 @@ export function registerPredictCommand(program: Command): void {
     .description("recognize text-line images with a trained model; one JSON line per image")
     .option(
       "--model <dir>",
-      "model directory (model.json, weights.bin, charset.json, config.json); default: models/pretrained/parseq-tiny",
+      "model directory (model.json, weights.bin, charset.json, config.json); default: models/pretrained/master-tiny",
     )
     .option("--batch <n>", "images per forward pass", positiveInt, 32)
     .option("--backend <name>", "force a tfjs backend: native, wasm, cpu… (else OCRFLOW_BACKEND or the best)")
@@ -96,7 +96,7 @@ export function registerPredictCommand(program: Command): void {
       const dir = resolveModelDir(options.model);
       if (!dir) {
         process.stderr.write(
-          "ocrflow predict: no --model given and no model at models/pretrained/parseq-tiny: pass --model DIR\n",
+          "ocrflow predict: no --model given and no model at models/pretrained/master-tiny: pass --model DIR\n",
         );
         process.exitCode = 2;
         return;
