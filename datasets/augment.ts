@@ -1,6 +1,7 @@
 // Pixel-array augmentations of text-line images (plain JS, deterministic given the Random stream): fitting
 // into the model's input with aspect ratio kept, perspective, composing ink over varied backgrounds, blur,
-// Gaussian and salt-and-pepper noise, JPEG artefacts (8x8 DCT quantisation), contrast and inversion.
+// Gaussian and salt-and-pepper noise, JPEG artefacts (8x8 DCT quantisation), contrast and inversion; and, at
+// training time, recutting a line around its ink with other margins (reframe).
 import type { AugmentConfig, Range } from "../stages/config.ts";
 import type { Random } from "./random.ts";
 
