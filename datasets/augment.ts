@@ -439,8 +439,10 @@ export function degrade(
   if (rng.chance(augment.invert.probability)) invert(pixels);
 }
 
-/** Grey level at quantile `q` (0..1) of an image's pixels. */
-function greyQuantile(histogram: Uint32Array, total: number, q: number): number {
+/** Grey level at quantile `q` (0..1) of a histogram of grey levels (255 when it is empty). */
+export function greyQuantile(histogram: Uint32Array, q: number): number {
+  let total = 0;
+  for (const n of histogram) total += n;
   let seen = 0;
   for (let level = 0; level < 256; level++) {
     seen += histogram[level] as number;
@@ -459,10 +461,9 @@ export function inkBounds(
 ): { x: number; y: number; width: number; height: number; background: number } | undefined {
   const histogram = new Uint32Array(256);
   for (const v of image.data) histogram[v] = (histogram[v] as number) + 1;
-  const total = image.data.length;
-  const background = greyQuantile(histogram, total, 0.5);
-  const dark = greyQuantile(histogram, total, 0.01);
-  const light = greyQuantile(histogram, total, 0.99);
+  const background = greyQuantile(histogram, 0.5);
+  const dark = greyQuantile(histogram, 0.01);
+  const light = greyQuantile(histogram, 0.99);
   const far = background - dark >= light - background ? dark : light;
   const threshold = Math.max(24, Math.abs(far - background) * 0.4);
   let x0 = image.width;

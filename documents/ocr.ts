@@ -1,6 +1,6 @@
 // Recognition of a page image: binarize, deskew, segment into lines and words, crop each word with a margin
 // and recognize all of a page's words in one batch through the Recognizer interface, keeping the boxes.
-import type { GreyImage } from "../datasets/augment.ts";
+import { type GreyImage, greyQuantile } from "../datasets/augment.ts";
 import type { Recognizer } from "../models/recognizer.ts";
 import { binarize } from "./binarize.ts";
 import { estimateSkew, rotateGrey } from "./deskew.ts";
@@ -49,23 +49,10 @@ export function cropGrey(
       const level = image.data[y * image.width + x] as number;
       histogram[level] = (histogram[level] as number) + 1;
     }
-  const data = new Uint8Array(width * height).fill(median(histogram));
+  const data = new Uint8Array(width * height).fill(greyQuantile(histogram, 0.5));
   for (let y = top; y < bottom; y++)
     data.set(image.data.subarray(y * image.width + x0, y * image.width + x1), (y - y0) * width);
   return { width, height, data };
-}
-
-/** Median of a histogram of grey levels (255 when empty). */
-function median(histogram: Uint32Array): number {
-  let total = 0;
-  for (const n of histogram) total += n;
-  if (total === 0) return 255;
-  let seen = 0;
-  for (let level = 0; level < 256; level++) {
-    seen += histogram[level] as number;
-    if (seen * 2 >= total) return level;
-  }
-  return 255;
 }
 
 /**
