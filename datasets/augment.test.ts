@@ -151,6 +151,31 @@ describe("inkBounds and reframe", () => {
     expect(sizes.size).toBeGreaterThan(15);
   });
 
+  it("with keep_rows, keeps every row of about that share of the lines and recuts only their sides", () => {
+    const image = greyLine(128, 32, rect, { background: 200, ink: 60 });
+    const rng = new Random(3);
+    const settings = { x: { min: 1, max: 1 }, y: { min: 0.5, max: 0.5 }, keep_rows: 0.5 };
+    let kept = 0;
+    for (let i = 0; i < 200; i++) {
+      const out = reframe(image, rng, settings);
+      expect(out.width).toBe(40 + 24);
+      const ink = boundsOf(out, 60);
+      expect(ink?.x).toBe(12);
+      if (out.height === image.height) {
+        kept++;
+        // The rows as they were: the ink at its own height in the frame, the pixels copied.
+        expect(ink?.y).toBe(rect.y);
+        // (The left margin reaches 2 px beyond the image: those are background.)
+        const row = (y: number) => out.data.subarray(y * out.width, (y + 1) * out.width);
+        expect([...row(10)]).toEqual([200, 200, ...image.data.subarray(10 * 128, 10 * 128 + out.width - 2)]);
+      } else {
+        expect([out.height, ink?.y]).toEqual([12 + 12, 6]);
+      }
+    }
+    expect(kept).toBeGreaterThan(70);
+    expect(kept).toBeLessThan(130);
+  });
+
   it("returns a blank image as it is", () => {
     const blank = greyLine(64, 32, rect, { background: 255, ink: 255 });
     expect(reframe(blank, new Random(1), { x: { min: 1, max: 1 }, y: { min: 1, max: 1 } })).toBe(blank);

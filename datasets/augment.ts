@@ -487,6 +487,11 @@ export function inkBounds(
 export interface ReframeSettings {
   x: Range;
   y: Range;
+  /**
+   * Probability that a line keeps its rows, cut left and right only: its text keeps its height in the frame, the
+   * cue that tells «о» from «О» in a short word. Absent = 0.
+   */
+  keep_rows?: number;
 }
 
 /**
@@ -502,8 +507,9 @@ export const FRAMINGS: Readonly<Record<"loose" | "tight", ReframeSettings>> = {
 /**
  * The line cut out around its ink with margins drawn per side from `settings` (left and right from x, above
  * and below from y, in ink heights): tight crops and loose ones, text off to a side, as the line images users
- * bring look, where the generator always puts the text close to the left edge. Margin beyond the image is the
- * background grey. A blank image is returned as it is.
+ * bring look, where the generator always puts the text close to the left edge. With probability `keep_rows` the
+ * line keeps all its rows instead (only left and right are recut). Margin beyond the image is the background
+ * grey. A blank image is returned as it is.
  */
 export function reframe(image: GreyImage, rng: Random, settings: ReframeSettings): GreyImage {
   const ink = inkBounds(image);
@@ -511,8 +517,10 @@ export function reframe(image: GreyImage, rng: Random, settings: ReframeSettings
   const unit = ink.height;
   const left = Math.round(range(rng, settings.x) * unit);
   const right = Math.round(range(rng, settings.x) * unit);
-  const top = Math.round(range(rng, settings.y) * unit);
-  const bottom = Math.round(range(rng, settings.y) * unit);
+  // No draw when keep_rows is absent, so that runs without it draw exactly as before.
+  const keepRows = settings.keep_rows !== undefined && rng.chance(settings.keep_rows);
+  const top = keepRows ? ink.y : Math.round(range(rng, settings.y) * unit);
+  const bottom = keepRows ? image.height - ink.y - ink.height : Math.round(range(rng, settings.y) * unit);
   const x0 = ink.x - left;
   const y0 = ink.y - top;
   const width = ink.width + left + right;

@@ -210,7 +210,7 @@ export interface TrainConfig {
   grad_clip_norm: number;
   label_smoothing: number;
   /** Random margins around each training line's ink (datasets/augment.ts, reframe); absent = off. */
-  reframe?: { probability: number; x: Range; y: Range };
+  reframe?: { probability: number; x: Range; y: Range; keep_rows?: number };
   early_stopping: {
     metric: "val_exact_match" | "val_cer" | "val_loss";
     /** 0 = never stop early. */
