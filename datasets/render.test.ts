@@ -46,7 +46,9 @@ describe("LineRenderer", () => {
             };
       const fit = i % 3 === 0 ? undefined : { width: 128, height: 32 };
       const ink = renderer.render(text, face, rng.float(14, 28), transform, fit);
-      expect(Math.max(...ink.data), `${text} has ink`).toBeGreaterThan(0.3);
+      // Not blank. A 32-character line fitted into 128 px is drawn about 4 px a character, its thin strokes
+      // covering a pixel only in part (0.29 at the most for one such line).
+      expect(Math.max(...ink.data), `${text} has ink`).toBeGreaterThan(0.2);
       expect(borderInk(ink), `${face.id} "${text}" touches the border`).toBeLessThan(0.05);
       if (fit) expect(ink.width, text).toBeLessThanOrEqual(128);
     }

@@ -65,6 +65,15 @@ describe("TextSampler", () => {
     expect(rarest(1)).toBeGreaterThan(20);
   });
 
+  it("draws the short words every page is full of, alone and inside lines, as compare crops them one by one", () => {
+    const rng = new Random(13);
+    const s = sampler(0);
+    const words = Array.from({ length: 3000 }, () => s.sample(rng)).flatMap((l) => l.split(" "));
+    const bare = words.map((w) => w.replace(/[.,:;!?)]+$/, "").toLowerCase());
+    for (const word of ["и", "в", "на", "по", "до", "не", "the", "of"]) expect(bare, word).toContain(word);
+    expect(words).toContain("шт.");
+  });
+
   it("only returns labels the caller accepts, e.g. those a face without ₽ can draw", () => {
     const s = sampler(1);
     const rng = new Random(11);
