@@ -72,6 +72,7 @@ describe("TextSampler", () => {
     const bare = words.map((w) => w.replace(/[.,:;!?)]+$/, "").toLowerCase());
     for (const word of ["и", "в", "на", "по", "до", "не", "the", "of"]) expect(bare, word).toContain(word);
     expect(words).toContain("шт.");
+    expect(words).toContain("—");
   });
 
   it("only returns labels the caller accepts, e.g. those a face without ₽ can draw", () => {
