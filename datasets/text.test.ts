@@ -75,6 +75,20 @@ describe("TextSampler", () => {
     expect(words).toContain("—");
   });
 
+  it("draws people's initials after and before a surname, Cyrillic and Latin («Иванов И. И.», «И.И. Иванов», «J. Smith»)", () => {
+    const rng = new Random(17);
+    const s = sampler(0);
+    const lines = Array.from({ length: 6000 }, () => s.sample(rng));
+    const after = lines.filter((l) => /^[А-ЯЁ][а-яё]+ [А-Я]\. [А-Я]\.$/u.test(l));
+    const before = lines.filter((l) => /^[А-Я]\. ?[А-Я]\. [А-ЯЁ][а-яё]+$/u.test(l));
+    const latin = lines.filter((l) => /^[A-Z]\. [A-Z][a-z]+$/u.test(l));
+    expect(after.length).toBeGreaterThan(5);
+    expect(before.length).toBeGreaterThan(5);
+    expect(latin.length).toBeGreaterThan(5);
+    // Many capitals, not a fixed few: the model is to read the letter, not to guess it.
+    expect(new Set(after.flatMap((l) => l.match(/[А-Я](?=\.)/gu) ?? [])).size).toBeGreaterThan(15);
+  });
+
   it("only returns labels the caller accepts, e.g. those a face without ₽ can draw", () => {
     const s = sampler(1);
     const rng = new Random(11);

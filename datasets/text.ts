@@ -197,6 +197,7 @@ export class TextSampler {
 
   private documentToken(rng: Random): string {
     const name = () => capitalize(rng.pick(this.ru));
+    const initial = () => rng.pick(CYRILLIC_INITIALS);
     const digits = (n: number) => {
       let s = String(rng.int(1, 9));
       while (s.length < n) s += String(rng.int(0, 9));
@@ -215,6 +216,10 @@ export class TextSampler {
       () => `${rng.pick(["ООО", "АО"])} «${name()} ${capitalize(rng.pick(this.en))}»`,
       () =>
         `ИП ${name()} ${rng.pick(["А", "В", "Е", "И", "О", "С", "Ю"])}.${rng.pick(["А", "В", "Н", "П", "Ф"])}.`,
+      // Initials, as documents sign and address people: «Иванов И. И.», «И.И. Иванов», «J. Smith».
+      () => `${name()} ${initial()}. ${initial()}.`,
+      () => `${initial()}.${rng.chance(0.5) ? " " : ""}${initial()}. ${name()}`,
+      () => `${rng.pick(LATIN_INITIALS)}. ${capitalize(rng.pick(this.en))}`,
       () => `ст. ${rng.int(1, 500)}, п. ${rng.int(1, 9)}.${rng.int(1, 9)}`,
       () => `#${String.fromCharCode(65 + rng.int(0, 25))}-${rng.int(1, 999)}`,
       () =>
@@ -243,6 +248,10 @@ function punctuate(line: string, rng: Random): string {
   if (!rng.chance(0.3)) return line;
   return `${line}${rng.pick([".", ",", ":", ";", "!", "?", "...", ")"])}`;
 }
+
+/** Capitals that begin Russian given names and patronymics (no Ё, Ъ, Ы, Ь, Й). */
+const CYRILLIC_INITIALS = [..."АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЭЮЯ"];
+const LATIN_INITIALS = [..."ABCDEFGHIJKLMNOPRSTW"];
 
 const RU_MONTHS = [
   "января",
