@@ -67,8 +67,9 @@ describe("model directory", () => {
     const out = join(dir, "init-source");
     await saveModelDirectory(out, source, { description: MINI.master });
     const fresh = createModel(MINI.master, [...TOY_CHARS], 6);
-    const md5 = initialiseFromDirectory(fresh, TOY_INPUT, out);
+    const { md5, added } = initialiseFromDirectory(fresh, TOY_INPUT, out);
     expect(md5).toMatch(/^[0-9a-f]{32}$/);
+    expect(added).toEqual([]);
     for (const [name, v] of fresh.params.named())
       expect(Array.from(v.dataSync()), name).toEqual(Array.from(source.params.get(name).dataSync()));
 
@@ -98,4 +99,60 @@ describe("model directory", () => {
     expect(() => initialiseFromDirectory(fresh, TOY_INPUT, join(dir, "missing"))).toThrow(/no model\.json/);
     for (const m of [source, fresh, parseq, otherCharset, wider]) m.dispose();
   });
+
+  const deeper = {
+    parseq: (depth: number) => ({
+      ...MINI.parseq,
+      settings: { ...MINI.parseq.settings, encoder: { depth, heads: 2, mlp_ratio: 2 } },
+    }),
+    master: (depth: number) => ({
+      ...MINI.master,
+      settings: { ...MINI.master.settings, decoder: { depth, heads: 2, ff_dim: 64 } },
+    }),
+  };
+  for (const [arch, layers] of [
+    ["parseq", "enc"],
+    ["master", "dec"],
+  ] as const) {
+    it(`${arch}: a deeper model starts from a shallower one with the new layers as identities (same outputs)`, async () => {
+      const source = createModel(deeper[arch](1), [...TOY_CHARS], 21);
+      // Trained a little, so that no weight is at an initial value the test could rely on.
+      const images = tf.randomUniform([3, 16, 32, 1], 0, 1, "float32", 4) as tf.Tensor4D;
+      const optimizer = tf.train.adam(0.01);
+      for (let i = 0; i < 2; i++)
+        optimizer.minimize(
+          () =>
+            source.loss(images, ["ab", "c", "def"], { labelSmoothing: 0, ctx: { training: true }, seed: i }),
+          false,
+          source.params.trainable(),
+        );
+      const out = join(dir, `shallow-${arch}`);
+      await saveModelDirectory(out, source, { description: deeper[arch](1) });
+
+      const grown = createModel(deeper[arch](3), [...TOY_CHARS], 22);
+      const { added } = initialiseFromDirectory(grown, TOY_INPUT, out);
+      expect(added).toEqual([`${layers}.1`, `${layers}.2`]);
+      const before = source.decode(images);
+      const after = grown.decode(images);
+      expect(after.shape).toEqual(before.shape);
+      const gap = tf.max(tf.abs(tf.sub(after, before))).dataSync()[0] as number;
+      expect(gap).toBeLessThan(1e-5);
+      // The added layers' other weights are fresh (they learn from the first step on), not copies or zeros.
+      expect(
+        tf
+          .max(tf.abs(grown.params.get(`${layers}.2.${arch === "parseq" ? "attn" : "self"}.q.w`)))
+          .dataSync()[0],
+      ).toBeGreaterThan(0);
+
+      // The other way round is another configuration: the source's extra layers are not dropped silently.
+      const deepDir = join(dir, `deep-${arch}`);
+      await saveModelDirectory(deepDir, grown, { description: deeper[arch](3) });
+      const shallow = createModel(deeper[arch](1), [...TOY_CHARS], 23);
+      expect(() => initialiseFromDirectory(shallow, TOY_INPUT, deepDir)).toThrow(
+        new RegExp(`weights this model does not have: ${layers}\\.1\\.`),
+      );
+      for (const t of [images, before, after]) t.dispose();
+      for (const m of [source, grown, shallow]) m.dispose();
+    });
+  }
 });

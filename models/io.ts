@@ -153,14 +153,16 @@ export function loadModelDirectory(dir: string): LoadedModel {
 
 /**
  * Starts `model` from the weights of the model directory `dir` (fine-tuning, or training on): the directory must
- * hold the same architecture, input and charset, and every parameter with the same shape. Returns an md5 of the
- * weights, for the training run's fingerprint. Errors name the directory and what differs.
+ * hold the same architecture, input and charset, and every parameter with the same shape. A deeper model may start
+ * from a shallower one: the residual blocks the source lacks entirely (SequenceModel.identityBlocks) are added as
+ * identities, so the deeper model first computes what the source did. Returns an md5 of the weights, for the
+ * training run's fingerprint, and the prefixes of the blocks added. Errors name the directory and what differs.
  */
 export function initialiseFromDirectory(
   model: SequenceModel,
   input: ModelDescription["input"],
   dir: string,
-): string {
+): { md5: string; added: string[] } {
   for (const file of ["model.json", "charset.json"])
     if (!existsSync(join(dir, file))) throw new Error(`${dir}: no ${file} (not a model directory)`);
   const modelJson = readModelJson(dir);
@@ -182,17 +184,33 @@ export function initialiseFromDirectory(
       throw new Error(
         `${dir}: weights this model does not have: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", …" : ""} (another size or settings?)`,
       );
+    // Blocks the source lacks as a whole; a block it holds in part is another configuration.
+    const added = (model.identityBlocks?.() ?? []).filter(
+      (block) => !Object.keys(weights).some((name) => name.startsWith(block.prefix)),
+    );
+    const isAdded = (name: string) => added.some((block) => name.startsWith(block.prefix));
     for (const [name, v] of params) {
       const w = weights[name];
-      if (!w) throw new Error(`${dir}: no weights for ${name} (another size or settings?)`);
+      if (!w) {
+        if (isAdded(name)) continue;
+        throw new Error(`${dir}: no weights for ${name} (another size or settings?)`);
+      }
       if (w.shape.join("x") !== v.shape.join("x"))
         throw new Error(`${dir}: ${name} is ${w.shape.join("x")}, not ${v.shape.join("x")}`);
       v.assign(w);
     }
+    for (const block of added)
+      for (const name of block.zero) {
+        const v = model.params.get(name);
+        tf.tidy(() => v.assign(tf.zerosLike(v)));
+      }
+    return {
+      md5: createHash("md5").update(bytes.bytes).digest("hex"),
+      added: added.map((block) => block.prefix.replace(/\.$/, "")),
+    };
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
-  return createHash("md5").update(bytes.bytes).digest("hex");
 }
 
 function defaultModelCard(config: ModelConfigJson, metrics?: Record<string, unknown>): string {

@@ -36,7 +36,19 @@ export interface SequenceModel {
   decode(images: tf.Tensor4D): tf.Tensor3D;
   /** Settings that rebuild this network (saved in config.json). */
   describe(): Record<string, unknown>;
+  /**
+   * The residual blocks of this network that a shallower trained network may lack (`init_from` a model with
+   * fewer layers): zeroing the output projections of a block's residual branches makes it add nothing, so the
+   * deeper network starts out computing what the shallower one did.
+   */
+  identityBlocks?(): readonly IdentityBlock[];
   dispose(): void;
+}
+
+/** A residual block by its parameters' name prefix, and the parameters that, zeroed, make it the identity. */
+export interface IdentityBlock {
+  prefix: string;
+  zero: readonly string[];
 }
 
 export interface LossOptions {

@@ -111,15 +111,26 @@ export async function main(args: string[]): Promise<number> {
     log_every_steps: t.log_every_steps,
   };
   const model = createModel(description, chars, t.seed);
-  let init: { dir: string; weights_md5: string } | null = null;
+  let init: { dir: string; weights_md5: string; added_blocks?: string[] } | null = null;
   if (initFrom) {
     try {
-      init = { dir: initFrom, weights_md5: initialiseFromDirectory(model, input, initFrom) };
+      const loaded = initialiseFromDirectory(model, input, initFrom);
+      init = {
+        dir: initFrom,
+        weights_md5: loaded.md5,
+        ...(loaded.added.length > 0 ? { added_blocks: loaded.added } : {}),
+      };
     } catch (error) {
       model.dispose();
       throw new Error(`pipeline.config.yaml train.${name}.init_from: ${(error as Error).message}`);
     }
-    process.stderr.write(`[train ${name}] starting from the weights of ${initFrom}\n`);
+    process.stderr.write(
+      `[train ${name}] starting from the weights of ${initFrom}` +
+        (init.added_blocks
+          ? `; ${init.added_blocks.join(", ")} added as identity blocks (more layers)`
+          : "") +
+        "\n",
+    );
   }
   const fingerprint = trainingFingerprint({
     description,

@@ -25,7 +25,13 @@ import {
   sinusoid,
 } from "../nn.ts";
 import type { InputShape } from "../preprocess.ts";
-import { GreedyLines, type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
+import {
+  GreedyLines,
+  type IdentityBlock,
+  type LossOptions,
+  type SequenceModel,
+  smoothedCrossEntropy,
+} from "../recognizer.ts";
 import { Tokenizer } from "../tokenizer.ts";
 
 export type MasterSettings = MasterSizeConfig;
@@ -106,6 +112,14 @@ export class MasterModel implements SequenceModel {
 
   describe(): Record<string, unknown> {
     return { ...this.settings };
+  }
+
+  /** The decoder's layers (pre-norm: self-attention, cross-attention and feed-forward branches added). */
+  identityBlocks(): IdentityBlock[] {
+    return Array.from({ length: this.settings.decoder.depth }, (_, i) => ({
+      prefix: `dec.${i}.`,
+      zero: ["self.o", "cross.o", "ff2"].flatMap((part) => [`dec.${i}.${part}.w`, `dec.${i}.${part}.b`]),
+    }));
   }
 
   private defineMagc(name: string, channels: number): void {

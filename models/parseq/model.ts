@@ -25,7 +25,13 @@ import {
   sinusoid2d,
 } from "../nn.ts";
 import type { InputShape } from "../preprocess.ts";
-import { GreedyLines, type LossOptions, type SequenceModel, smoothedCrossEntropy } from "../recognizer.ts";
+import {
+  GreedyLines,
+  type IdentityBlock,
+  type LossOptions,
+  type SequenceModel,
+  smoothedCrossEntropy,
+} from "../recognizer.ts";
 import { Tokenizer } from "../tokenizer.ts";
 import { permutationMasks, trainingPermutations } from "./permutations.ts";
 
@@ -121,6 +127,14 @@ export class ParseqModel implements SequenceModel {
 
   describe(): Record<string, unknown> {
     return { ...this.settings };
+  }
+
+  /** The encoder's layers (pre-norm: attention and MLP branches added to the tokens). */
+  identityBlocks(): IdentityBlock[] {
+    return Array.from({ length: this.settings.encoder.depth }, (_, i) => ({
+      prefix: `enc.${i}.`,
+      zero: [`enc.${i}.attn.o.w`, `enc.${i}.attn.o.b`, `enc.${i}.mlp.fc2.w`, `enc.${i}.mlp.fc2.b`],
+    }));
   }
 
   /** Visual features [B, patches, D]. */
