@@ -2,7 +2,7 @@
 // training, and `ocrflow predict` finds the shipped model when no --model is given. The floors are far below
 // what bench/recognize.ts measures (README, "Pretrained models"): they catch broken weights or loading, not
 // small regressions.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -16,13 +16,14 @@ import { ShardReader } from "../datasets/shards.ts";
 import { compareFiles } from "../documents/index.ts";
 import { DEFAULT_MODEL_DIR, defaultCrossCheckDir, resolveModelDir } from "../documents/recognizer.ts";
 import { buildTextPdf, INVOICE, renderPageImage } from "../documents/test-documents.ts";
+import { describeModel, type TrainSection } from "../models/architectures.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { loadModelDirectory } from "../models/io.ts";
 import { scoreTexts } from "../models/metrics.ts";
 import { imagesToTensor } from "../models/preprocess.ts";
 import { asRecognizer } from "../models/recognizer.ts";
 import { registerPredictCommand } from "../stages/commands/predict.ts";
-import { loadPipelineConfig } from "../stages/config.ts";
+import { loadPipelineConfig, modelSettings } from "../stages/config.ts";
 
 /** Shipped models and the least they must read on 64 held-out lines (measured figures: the README). */
 const SHIPPED = [
@@ -140,6 +141,27 @@ describe("shipped recognizers", () => {
     expect(doubted.length).toBeLessThan(words.length / 4);
     expect(comparison.report.uncertain).toBe(comparison.report.differences.filter((d) => d.readings).length);
   }, 120_000);
+
+  it("the pretrained profile describes the shipped networks, so its recipe's init_from trains them on", () => {
+    const config = loadPipelineConfig({ env: {}, profile: "pretrained" });
+    for (const name of ["parseq", "master"] as const) {
+      const shipped = JSON.parse(readFileSync(`models/pretrained/${name}-tiny/config.json`, "utf8")) as {
+        size: string;
+        input: unknown;
+        settings: unknown;
+      };
+      const { size } = modelSettings(config, name);
+      const input = {
+        height: config.input.height,
+        width: config.input.width,
+        maxLength: config.input.max_label_length,
+      };
+      const described = describeModel(name, size, config.train as unknown as TrainSection, input);
+      expect(size, name).toBe(shipped.size);
+      expect(described.input, name).toEqual(shipped.input);
+      expect(described.settings, name).toEqual(shipped.settings);
+    }
+  });
 
   it("predict without --model uses the shipped default model", async () => {
     expect(existsSync(join(DEFAULT_MODEL_DIR, "model.json")), DEFAULT_MODEL_DIR).toBe(true);
