@@ -1,10 +1,11 @@
 // The text sampler covers every source, stays in the charset and length limits, and char_balance makes rare
 // characters (ё, ъ, №, ₽, «») common.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadPipelineConfig } from "../stages/config.ts";
 import { buildCharset } from "./charset.ts";
 import { Random } from "./random.ts";
-import { TextSampler } from "./text.ts";
+import { readWordList, TextSampler } from "./text.ts";
 
 const config = loadPipelineConfig({ env: {} });
 const charset = buildCharset(config.charset);
@@ -19,6 +20,22 @@ const sampler = (charBalance: number) =>
 function count(lines: string[], chars: string): number {
   return lines.reduce((n, l) => n + [...l].filter((c) => chars.includes(c)).length, 0);
 }
+
+describe("word lists", () => {
+  it("list each word once (a repeated line would be a silent no-op: readWordList keeps the first)", () => {
+    for (const name of ["ru", "en"]) {
+      const words = readFileSync(new URL(`./words/${name}.txt`, import.meta.url), "utf8")
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l !== "" && !l.startsWith("#"));
+      expect(
+        words.filter((w, i) => words.indexOf(w) !== i),
+        `${name}.txt`,
+      ).toEqual([]);
+      expect(readWordList(name as "ru" | "en")).toEqual(words);
+    }
+  });
+});
 
 describe("TextSampler", () => {
   it("draws labels inside the charset and the length limits, the same for the same seed", () => {
