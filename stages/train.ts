@@ -18,10 +18,25 @@ import { readSplit, ShardTrainingData } from "../models/data.ts";
 import { initialiseFromDirectory, saveModelDirectory } from "../models/io.ts";
 import { type TrainingLog, type TrainSettings, train } from "../models/train.ts";
 import { createTracker } from "../pipeline/tracking/tracker.ts";
-import { loadPipelineConfig, type ModelName, modelSettings } from "./config.ts";
+import { loadPipelineConfig, type ModelName, modelSettings, type PipelineConfig } from "./config.ts";
 
 const USAGE = `usage: ocrflow stage train --model parseq|master [--splits data/splits] [--out data/models/<model>]
        [--metrics data/metrics/train-<model>.json] [--checkpoints data/checkpoints/<model>] [--backend NAME]`;
+
+/** The network `config` trains for `name`: its size's settings of the train section, at the configured input. */
+export function configuredDescription(config: PipelineConfig, name: ModelName): ModelDescription {
+  const input = {
+    height: config.input.height,
+    width: config.input.width,
+    maxLength: config.input.max_label_length,
+  };
+  return describeModel(
+    name,
+    modelSettings(config, name).size,
+    config.train as unknown as TrainSection,
+    input,
+  );
+}
 
 function md5File(file: string): string {
   return createHash("md5").update(readFileSync(file)).digest("hex");
@@ -37,7 +52,7 @@ export function trainingFingerprint(run: {
   chars: readonly string[];
   dataset: unknown;
   backend: string;
-  init?: { dir: string; weights_md5: string };
+  init?: { dir: string; weights_md5: string; added_blocks?: string[] };
 }): string {
   const {
     decode: _decode,
@@ -81,12 +96,8 @@ export async function main(args: string[]): Promise<number> {
   const backend = await chooseBackend({ force: backendName, threads: t.threads });
 
   const chars = buildCharset(config.charset).chars;
-  const input = {
-    height: config.input.height,
-    width: config.input.width,
-    maxLength: config.input.max_label_length,
-  };
-  const description = describeModel(name, size, t as unknown as TrainSection, input);
+  const description = configuredDescription(config, name);
+  const input = description.input;
   const trainFile = join(values.splits, "train.jsonl");
   const valFile = join(values.splits, "val.jsonl");
   const trainSamples = readSplit(trainFile);

@@ -16,14 +16,14 @@ import { ShardReader } from "../datasets/shards.ts";
 import { compareFiles } from "../documents/index.ts";
 import { DEFAULT_MODEL_DIR, defaultCrossCheckDir, resolveModelDir } from "../documents/recognizer.ts";
 import { buildTextPdf, INVOICE, renderPageImage } from "../documents/test-documents.ts";
-import { describeModel, type TrainSection } from "../models/architectures.ts";
 import { chooseBackend } from "../models/backend/index.ts";
 import { loadModelDirectory } from "../models/io.ts";
 import { scoreTexts } from "../models/metrics.ts";
 import { imagesToTensor } from "../models/preprocess.ts";
 import { asRecognizer } from "../models/recognizer.ts";
 import { registerPredictCommand } from "../stages/commands/predict.ts";
-import { loadPipelineConfig, modelSettings } from "../stages/config.ts";
+import { loadPipelineConfig } from "../stages/config.ts";
+import { configuredDescription } from "../stages/train.ts";
 
 /** Shipped models and the least they must read on 64 held-out lines (measured figures: the README). */
 const SHIPPED = [
@@ -150,14 +150,9 @@ describe("shipped recognizers", () => {
         input: unknown;
         settings: unknown;
       };
-      const { size } = modelSettings(config, name);
-      const input = {
-        height: config.input.height,
-        width: config.input.width,
-        maxLength: config.input.max_label_length,
-      };
-      const described = describeModel(name, size, config.train as unknown as TrainSection, input);
-      expect(size, name).toBe(shipped.size);
+      // What the train stage builds under this profile (stages/train.ts), the network init_from must match.
+      const described = configuredDescription(config, name);
+      expect(described.size, name).toBe(shipped.size);
       expect(described.input, name).toEqual(shipped.input);
       expect(described.settings, name).toEqual(shipped.settings);
     }
