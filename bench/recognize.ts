@@ -2,10 +2,11 @@
 // either on a split file or on a held-out synthetic set rendered here with the font families that training left
 // out (generate.fonts.exclude of the config and profile the models were trained with).
 //   npx tsx bench/recognize.ts --model models/pretrained/parseq-tiny --model models/pretrained/master-tiny \
-//     --heldout 1000 [--profile pretrained] [--batch 64] [--json] [--errors misread.jsonl]
+//     --heldout 1000 [--profile pretrained] [--batch 64] [--json] [--errors misread.jsonl] [--augment none|invert|...]
 //   npx tsx bench/recognize.ts --model DIR --data data/splits/test.jsonl [--limit 512]
 // --frame loose|tight recuts every line around its ink before recognition, seeded, as the line images users bring
-// are framed (datasets/augment.ts, FRAMINGS and reframe).
+// are framed (datasets/augment.ts, FRAMINGS and reframe). --augment renders the held-out lines clean (none) or with
+// that one augmentation of generate.augment on every line and no other, to see what each costs.
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +22,7 @@ import { readSplit } from "../models/data.ts";
 import { loadModelDirectory } from "../models/io.ts";
 import { scoreTexts } from "../models/metrics.ts";
 import { asRecognizer } from "../models/recognizer.ts";
-import { loadPipelineConfig } from "../stages/config.ts";
+import { type AugmentConfig, loadPipelineConfig } from "../stages/config.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,11 +37,25 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     errors: { type: "string" },
     frame: { type: "string" },
+    augment: { type: "string" },
   },
 });
 if (!values.model?.length) throw new Error("--model DIR is required (repeatable)");
+if (values.augment !== undefined && values.heldout === undefined)
+  throw new Error("--augment applies to the held-out set it renders: give --heldout N too");
 const choice = await chooseBackend({ force: values.backend, log: () => {} });
 const batch = Number(values.batch);
+
+/** Sets `augment` to apply `name` to every line and nothing else; "none" turns augmentation off. */
+function onlyAugmentation(augment: AugmentConfig, name: string): void {
+  const entries = Object.entries(augment).filter(
+    (entry): entry is [string, { probability: number }] => typeof entry[1] === "object" && entry[1] !== null,
+  );
+  if (name !== "none" && !entries.some(([key]) => key === name))
+    throw new Error(`--augment ${name}: expected none or one of ${entries.map(([key]) => key).join(", ")}`);
+  augment.probability = name === "none" ? 0 : 1;
+  for (const [key, entry] of entries) entry.probability = key === name ? 1 : 0;
+}
 
 /** Renders the held-out set: the excluded families only, another seed than training's. */
 async function heldOutSet(
@@ -50,6 +65,7 @@ async function heldOutSet(
     env: {},
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
   });
+  if (values.augment !== undefined) onlyAugmentation(config.generate.augment, values.augment);
   const dir = mkdtempSync(join(tmpdir(), "ocrflow-heldout-"));
   const held = await renderHeldOutSet(config, { count, seed: Number(values.seed), dir: join(dir, "set") });
   return { ...held, dir };
@@ -94,6 +110,8 @@ if (values.heldout !== undefined) {
   samples = held.samples;
   cleanup = held.dir;
   set = `held-out fonts (${held.families.join(", ")}), seed ${values.seed}`;
+  if (values.augment !== undefined)
+    set += `, augmentation: ${values.augment === "none" ? "none" : `${values.augment} only`}`;
 } else {
   const file = values.data ?? "data/splits/test.jsonl";
   samples = readSplit(file, Number(values.limit));

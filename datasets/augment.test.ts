@@ -7,6 +7,7 @@ import {
   gaussianBlur,
   type InkImage,
   inkBounds,
+  isLightOnDark,
   jpegArtifacts,
   perspective,
   reframe,
@@ -120,6 +121,14 @@ describe("inkBounds and reframe", () => {
       background: 30,
     });
     expect(inkBounds(greyLine(128, 32, rect, { background: 200, ink: 200 }, 10))).toBeUndefined();
+  });
+
+  it("tells light text on dark from dark text on light, even dark text on a mid-grey or dark highlight", () => {
+    expect(isLightOnDark(greyLine(128, 32, rect, { background: 30, ink: 220 }))).toBe(true);
+    expect(isLightOnDark(greyLine(128, 32, rect, { background: 100, ink: 160 }, 10))).toBe(true);
+    expect(isLightOnDark(greyLine(128, 32, rect, { background: 200, ink: 60 }, 10))).toBe(false);
+    expect(isLightOnDark(greyLine(128, 32, rect, { background: 110, ink: 0 }))).toBe(false);
+    expect(isLightOnDark(greyLine(128, 32, rect, { background: 60, ink: 10 }, 5))).toBe(false);
   });
 
   it("cuts the line out with the margins drawn, in ink heights, filling beyond the image with its background", () => {

@@ -451,6 +451,26 @@ export function greyQuantile(histogram: Uint32Array, q: number): number {
   return 255;
 }
 
+/** A line image's background (its median grey) and its darkest and lightest 1% of pixels. */
+export function greyLevels(image: GreyImage): { background: number; dark: number; light: number } {
+  const histogram = new Uint32Array(256);
+  for (const v of image.data) histogram[v] = (histogram[v] as number) + 1;
+  return {
+    background: greyQuantile(histogram, 0.5),
+    dark: greyQuantile(histogram, 0.01),
+    light: greyQuantile(histogram, 0.99),
+  };
+}
+
+/**
+ * Whether a line image is light text on a dark background: its background lies nearer its darkest 1% of pixels
+ * than its lightest 1% (so dark text on a mid-grey highlight stays dark on light).
+ */
+export function isLightOnDark(image: GreyImage): boolean {
+  const { background, dark, light } = greyLevels(image);
+  return light - background > background - dark;
+}
+
 /**
  * Where the text of a line image is: the background is the median grey, ink every pixel that differs from it by
  * more than 40% of the way to the farthest 1% of pixels (dark text on light or light on dark), at least 24 grey
@@ -459,11 +479,7 @@ export function greyQuantile(histogram: Uint32Array, q: number): number {
 export function inkBounds(
   image: GreyImage,
 ): { x: number; y: number; width: number; height: number; background: number } | undefined {
-  const histogram = new Uint32Array(256);
-  for (const v of image.data) histogram[v] = (histogram[v] as number) + 1;
-  const background = greyQuantile(histogram, 0.5);
-  const dark = greyQuantile(histogram, 0.01);
-  const light = greyQuantile(histogram, 0.99);
+  const { background, dark, light } = greyLevels(image);
   const far = background - dark >= light - background ? dark : light;
   const threshold = Math.max(24, Math.abs(far - background) * 0.4);
   let x0 = image.width;

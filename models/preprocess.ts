@@ -1,7 +1,8 @@
 // Turns grey text-line images of any size into the models' input tensor: fitted into height x width keeping the
-// aspect ratio (datasets' fitInto, so training and inference see the same geometry), as ink 0..1 on 0 background.
+// aspect ratio (datasets' fitInto, so training and inference see the same geometry), as ink 0..1 on 0 background;
+// light text on a dark background is read as dark on light (the ink is the light).
 import * as tf from "@tensorflow/tfjs";
-import { fitInto, type GreyImage } from "../datasets/augment.ts";
+import { fitInto, type GreyImage, isLightOnDark } from "../datasets/augment.ts";
 
 export interface InputShape {
   height: number;
@@ -10,10 +11,14 @@ export interface InputShape {
   maxLength: number;
 }
 
-/** Ink plane (1 = black) of `image`, fitted into the input unless it already has the input's size. */
+/**
+ * Ink plane of `image` (1 = black, or 1 = white for light text on a dark background: isLightOnDark), fitted into
+ * the input unless it already has the input's size.
+ */
 export function inkPlane(image: GreyImage, input: Pick<InputShape, "height" | "width">): Float32Array {
   const ink = new Float32Array(image.width * image.height);
-  for (let i = 0; i < ink.length; i++) ink[i] = 1 - (image.data[i] as number) / 255;
+  if (isLightOnDark(image)) for (let i = 0; i < ink.length; i++) ink[i] = (image.data[i] as number) / 255;
+  else for (let i = 0; i < ink.length; i++) ink[i] = 1 - (image.data[i] as number) / 255;
   if (image.width === input.width && image.height === input.height) return ink;
   return fitInto({ width: image.width, height: image.height, data: ink }, input.width, input.height).data;
 }
