@@ -220,6 +220,8 @@ function defaultModelCard(config: ModelConfigJson, metrics?: Record<string, unkn
     `A ${config.architecture} text-line recognizer (Cyrillic + Latin) trained by ocrflow with TensorFlow.js.`,
     "",
     `- input: ${config.input.height}x${config.input.width} grey, up to ${config.input.maxLength} characters`,
+    "- preprocessing: the line image fitted into the input keeping its aspect ratio, then padded, as ink 0..1 " +
+      "with 0 for the background (1 - grey/255, or grey/255 for light text on a dark background)",
     `- parameters: ${config.parameters}`,
     "- files: model.json (tfjs weights manifest + network description), weights.bin, charset.json, config.json, metrics.json",
     "",

@@ -70,6 +70,7 @@ describe("renderModelCard", () => {
     expect(body).toContain("ocrflow predict --model parseq-tiny");
     expect(body).toContain("## Training data");
     expect(body).toContain("Input: 32×128 grey pixels");
+    expect(body).toContain("grey/255 for light text on a dark background");
     expect(body).toContain("| Exact match | 93.00% |");
     expect(body).toContain("| Character error rate (CER) | 1.20% |");
     expect(body).toContain("| Parameters | 1,370,000 |");

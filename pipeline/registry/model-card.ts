@@ -51,7 +51,11 @@ function formatFigure(key: string, value: number): string {
 function describeInput(config: Record<string, unknown> | undefined): string | null {
   const input = config?.input as { height?: unknown; width?: unknown } | undefined;
   if (typeof input?.height === "number" && typeof input.width === "number")
-    return `${input.height}×${input.width} grey pixels (a text line, resized keeping its aspect ratio, then padded)`;
+    return (
+      `${input.height}×${input.width} grey pixels (a text line, resized keeping its aspect ratio, then padded), ` +
+      "as ink 0–1 with 0 for the background: 1 − grey/255, or grey/255 for light text on a dark background " +
+      "(models/preprocess.ts)"
+    );
   return null;
 }
 
