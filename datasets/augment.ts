@@ -452,7 +452,7 @@ export function greyQuantile(histogram: Uint32Array, q: number): number {
 }
 
 /** A line image's background (its median grey) and its darkest and lightest 1% of pixels. */
-export function greyLevels(image: GreyImage): { background: number; dark: number; light: number } {
+function greyLevels(image: GreyImage): { background: number; dark: number; light: number } {
   const histogram = new Uint32Array(256);
   for (const v of image.data) histogram[v] = (histogram[v] as number) + 1;
   return {
