@@ -149,6 +149,8 @@ try {
       dir,
       set,
       backend: choice.id,
+      // Which kernels ran (OpenBLAS names its set, e.g. Haswell or Cooperlake) and on how many threads.
+      backend_detail: choice.detail,
       lines: images.length,
       batch,
       lines_per_second: Number((images.length / seconds).toFixed(1)),
@@ -168,7 +170,7 @@ try {
       console.log(
         `${report.model} (${dir}) on ${set}: ${report.lines} lines, exact match ${report.exact_match} ` +
           `(${report.exact_match_lookalikes} up to look-alikes), CER ${report.cer}, ` +
-          `${report.lines_per_second} lines/s (batch ${batch}, ${report.backend})`,
+          `${report.lines_per_second} lines/s (batch ${batch}, ${report.backend}: ${report.backend_detail})`,
       );
     model.dispose();
   }

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadNativeAddon } from "./native-addon.ts";
-import { BACKEND_ENV, chooseBackend, parseBackendId } from "./select.ts";
+import { BACKEND_ENV, chooseBackend, describeChoice, parseBackendId, pinnedKernelNote } from "./select.ts";
 
 const nativeBuilt = Boolean(loadNativeAddon().addon);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,5 +65,31 @@ console.log(choice.detail);`;
     await expect(chooseBackend({ force: "tensorflow-gpu", log: () => {} })).rejects.toThrow(
       /forced.*not installed/,
     );
+  });
+
+  it("notes an OPENBLAS_CORETYPE that holds an AVX-512 CPU to older kernels, and only then", () => {
+    const avx512 = new Set(["fma", "avx2", "avx512f"]);
+    const haswell = "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY USE_OPENMP Haswell MAX_THREADS=64";
+    const note = pinnedKernelNote(haswell, { OPENBLAS_CORETYPE: "Haswell" }, avx512);
+    expect(note).toMatch(/^OPENBLAS_CORETYPE=Haswell holds OpenBLAS to older kernels/);
+    // Not pinned: OpenBLAS chose its kernels itself.
+    expect(pinnedKernelNote(haswell, {}, avx512)).toBeUndefined();
+    // No AVX-512 on the CPU: Haswell's kernels are the best it has.
+    expect(pinnedKernelNote(haswell, { OPENBLAS_CORETYPE: "Haswell" }, new Set(["avx2"]))).toBeUndefined();
+    // Pinned to AVX-512 kernels already.
+    const cooperlake = haswell.replace("Haswell", "Cooperlake");
+    expect(pinnedKernelNote(cooperlake, { OPENBLAS_CORETYPE: "COOPERLAKE" }, avx512)).toBeUndefined();
+    const line = describeChoice({
+      id: "native",
+      tfjsName: "ocrflow-native",
+      detail: "OpenBLAS 0.3.21 USE_OPENMP Haswell, 2 threads",
+      forced: false,
+      skipped: [],
+      ...(note ? { note } : {}),
+    });
+    expect(line.split("\n")).toEqual([
+      "[ocrflow] tfjs backend: native (OpenBLAS 0.3.21 USE_OPENMP Haswell, 2 threads) [auto]",
+      `[ocrflow] note: ${note}`,
+    ]);
   });
 });

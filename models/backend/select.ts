@@ -1,5 +1,6 @@
 // Chooses the tfjs backend at start-up: tfjs-node-gpu, tfjs-node, our native OpenBLAS backend, wasm with
 // the missing training kernels, then pure JS; logs the choice and honours a forced one (flag or env).
+import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
 import { registerWasmBackend, WASM_BACKEND } from "./wasm-backend.ts";
@@ -39,9 +40,44 @@ export interface BackendChoice {
   forced: boolean;
   /** Better backends that were not used, and why. */
   skipped: { id: BackendId; reason: string }[];
+  /** Something the user may want to change about the chosen backend (pinnedKernelNote). */
+  note?: string;
 }
 
-type Attempt = { ok: true; tfjsName: string; detail: string } | { ok: false; reason: string };
+type Attempt = { ok: true; tfjsName: string; detail: string; note?: string } | { ok: false; reason: string };
+
+/** OpenBLAS's kernel sets for AVX-512 processors, as its config string names them. */
+const AVX512_KERNELS = /\b(SkylakeX|Cooperlake|SapphireRapids)\b/i;
+
+/**
+ * A note when OPENBLAS_CORETYPE holds OpenBLAS to kernels older than the processor's: on an AVX-512 CPU, the
+ * Haswell (AVX2) kernels ran our matrix products 2.3x slower than the Cooperlake ones OpenBLAS picks itself
+ * (README, Training backends). Some machines set it on purpose (older OpenBLAS builds computed wrong results on
+ * some processors), so ocrflow only says so and never changes it.
+ */
+export function pinnedKernelNote(
+  config: string,
+  env: Readonly<Record<string, string | undefined>>,
+  cpuFlags: ReadonlySet<string>,
+): string | undefined {
+  const pinned = env.OPENBLAS_CORETYPE;
+  if (!pinned || !cpuFlags.has("avx512f") || AVX512_KERNELS.test(config)) return undefined;
+  return (
+    `OPENBLAS_CORETYPE=${pinned} holds OpenBLAS to older kernels than this AVX-512 CPU runs; unsetting it ` +
+    "(with OPENBLAS_L2_SIZE) made matrix products about 2x faster on such CPUs, if your OpenBLAS computes right " +
+    "there (the models/backend tests check it)"
+  );
+}
+
+/** The processor's feature flags (Linux /proc/cpuinfo); empty elsewhere. */
+function cpuFlags(): Set<string> {
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m);
+    return new Set(line?.[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
 
 async function importOptional(specifier: string): Promise<string | undefined> {
   try {
@@ -69,10 +105,12 @@ async function tryBackend(id: BackendId): Promise<Attempt> {
     case "native": {
       const load = registerNativeBackend();
       if (!load.addon) return { ok: false, reason: load.reason };
+      const config = load.addon.config();
       return {
         ok: true,
         tfjsName: NATIVE_BACKEND,
-        detail: `${load.addon.config().replace(/ (NO_LAPACKE|DYNAMIC_ARCH|NO_AFFINITY|MAX_THREADS=\d+)/g, "")}, ${load.addon.getThreads()} threads`,
+        detail: `${config.replace(/ (NO_LAPACKE|DYNAMIC_ARCH|NO_AFFINITY|MAX_THREADS=\d+)/g, "")}, ${load.addon.getThreads()} threads`,
+        note: pinnedKernelNote(config, process.env, cpuFlags()),
       };
     }
     case "wasm": {
@@ -118,6 +156,7 @@ export async function chooseBackend(options: ChooseBackendOptions = {}): Promise
         detail: attempt.detail,
         forced: Boolean(forced),
         skipped,
+        ...(attempt.note ? { note: attempt.note } : {}),
       };
       log(describeChoice(choice));
       return choice;
@@ -135,6 +174,7 @@ export async function chooseBackend(options: ChooseBackendOptions = {}): Promise
 export function describeChoice(choice: BackendChoice): string {
   const how = choice.forced ? "forced" : "auto";
   let line = `[ocrflow] tfjs backend: ${choice.id} (${choice.detail}) [${how}]`;
+  if (choice.note) line += `\n[ocrflow] note: ${choice.note}`;
   const nativeSkip = choice.skipped.find((s) => s.id === "native");
   if (nativeSkip)
     line += `\n[ocrflow] warning: native CPU backend unavailable, training will be slower: ${nativeSkip.reason}`;
