@@ -10,7 +10,7 @@ import { segmentPage } from "./segment.ts";
 /**
  * Margins of each word crop, in line heights, above and below (CROP_MARGIN) and left and right (CROP_MARGIN_X):
  * the crop is framed like a training line, whose text sits well inside the 32-pixel height, close to the left
- * edge. `npx tsx bench/crop-margin.ts` (README, "Pretrained models").
+ * edge. `npx tsx bench/crop-margin.ts` (models/pretrained/TRAINING.md, "Pages").
  */
 export const CROP_MARGIN = 0.7;
 export const CROP_MARGIN_X = 0.15;

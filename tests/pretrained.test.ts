@@ -61,7 +61,7 @@ describe("shipped recognizers", () => {
 
   for (const { dir: modelDir, maxFramedCer } of SHIPPED) {
     it(`${modelDir} reads the lines cut out tight and loose around their ink (CER < ${maxFramedCer})`, async () => {
-      // Trained with train.reframe; the models trained without it read 0.31-0.43 CER so (README).
+      // Trained with train.reframe; the models trained without it read 0.31-0.43 CER so (models/pretrained/TRAINING.md).
       const { model } = loadModelDirectory(modelDir);
       const recognizer = asRecognizer(model, 32);
       const rng = new Random(5);
