@@ -12,7 +12,7 @@ const { values } = parseArgs({
 });
 // Read by the addon when it loads: set before importing it.
 if (values.threads !== undefined) process.env.OCRFLOW_THREADS = values.threads;
-const { loadNativeAddon } = await import("../models/backend/native-addon.ts");
+const { describeNativeAddon, loadNativeAddon } = await import("../models/backend/native-addon.ts");
 const load = loadNativeAddon();
 if (!load.addon) throw new Error(`native addon unavailable (npm run build:native): ${load.reason}`);
 const addon = load.addon;
@@ -25,10 +25,7 @@ const SHAPES: Array<{ name: string; m: number; n: number; k: number }> = [
 ];
 
 const repeats = Number(values.repeats);
-console.log(
-  `${addon.config().replace(/ (NO_LAPACKE|DYNAMIC_ARCH|NO_AFFINITY|MAX_THREADS=\d+)/g, "")}, ` +
-    `${addon.getThreads()} threads, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`,
-);
+console.log(`${describeNativeAddon(addon)}, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? "(unset)"}`);
 for (const { name, m, n, k } of SHAPES) {
   const a = Float32Array.from({ length: m * k }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const b = Float32Array.from({ length: k * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5);

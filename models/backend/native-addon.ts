@@ -175,6 +175,12 @@ export function addonCandidates(): string[] {
   return list;
 }
 
+/** OpenBLAS's build and kernel set (e.g. "OpenBLAS 0.3.21 USE_OPENMP Cooperlake") and the addon's threads. */
+export function describeNativeAddon(addon: NativeAddon): string {
+  const build = addon.config().replace(/ (NO_LAPACKE|DYNAMIC_ARCH|NO_AFFINITY|MAX_THREADS=\d+)/g, "");
+  return `${build}, ${addon.getThreads()} threads`;
+}
+
 /** Loads the addon once. Threads default to every core (OCRFLOW_THREADS overrides). */
 export function loadNativeAddon(): AddonLoad {
   if (cached) return cached;

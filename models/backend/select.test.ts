@@ -68,14 +68,16 @@ console.log(choice.detail);`;
   });
 
   it("notes an OPENBLAS_CORETYPE that holds an AVX-512 CPU to older kernels, and only then", () => {
-    const avx512 = new Set(["fma", "avx2", "avx512f"]);
+    const avx512 = () => new Set(["fma", "avx2", "avx512f"]);
     const haswell = "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY USE_OPENMP Haswell MAX_THREADS=64";
     const note = pinnedKernelNote(haswell, { OPENBLAS_CORETYPE: "Haswell" }, avx512);
     expect(note).toMatch(/^OPENBLAS_CORETYPE=Haswell holds OpenBLAS to older kernels/);
     // Not pinned: OpenBLAS chose its kernels itself.
     expect(pinnedKernelNote(haswell, {}, avx512)).toBeUndefined();
     // No AVX-512 on the CPU: Haswell's kernels are the best it has.
-    expect(pinnedKernelNote(haswell, { OPENBLAS_CORETYPE: "Haswell" }, new Set(["avx2"]))).toBeUndefined();
+    expect(
+      pinnedKernelNote(haswell, { OPENBLAS_CORETYPE: "Haswell" }, () => new Set(["avx2"])),
+    ).toBeUndefined();
     // Pinned to AVX-512 kernels already.
     const cooperlake = haswell.replace("Haswell", "Cooperlake");
     expect(pinnedKernelNote(cooperlake, { OPENBLAS_CORETYPE: "COOPERLAKE" }, avx512)).toBeUndefined();

@@ -2,6 +2,7 @@
 // the missing training kernels, then pure JS; logs the choice and honours a forced one (flag or env).
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
+import { describeNativeAddon } from "./native-addon.ts";
 import { NATIVE_BACKEND, registerNativeBackend } from "./native-backend.ts";
 import { registerWasmBackend, WASM_BACKEND } from "./wasm-backend.ts";
 
@@ -58,10 +59,11 @@ const AVX512_KERNELS = /\b(SkylakeX|Cooperlake|SapphireRapids)\b/i;
 export function pinnedKernelNote(
   config: string,
   env: Readonly<Record<string, string | undefined>>,
-  cpuFlags: ReadonlySet<string>,
+  cpuFlags: () => ReadonlySet<string>,
 ): string | undefined {
   const pinned = env.OPENBLAS_CORETYPE;
-  if (!pinned || !cpuFlags.has("avx512f") || AVX512_KERNELS.test(config)) return undefined;
+  // The CPU's flags last: read only when a pin to another kernel set is there to judge.
+  if (!pinned || AVX512_KERNELS.test(config) || !cpuFlags().has("avx512f")) return undefined;
   return (
     `OPENBLAS_CORETYPE=${pinned} holds OpenBLAS to older kernels than this AVX-512 CPU runs; unsetting it ` +
     "(with OPENBLAS_L2_SIZE) made matrix products about 2x faster on such CPUs, if your OpenBLAS computes right " +
@@ -105,12 +107,11 @@ async function tryBackend(id: BackendId): Promise<Attempt> {
     case "native": {
       const load = registerNativeBackend();
       if (!load.addon) return { ok: false, reason: load.reason };
-      const config = load.addon.config();
       return {
         ok: true,
         tfjsName: NATIVE_BACKEND,
-        detail: `${config.replace(/ (NO_LAPACKE|DYNAMIC_ARCH|NO_AFFINITY|MAX_THREADS=\d+)/g, "")}, ${load.addon.getThreads()} threads`,
-        note: pinnedKernelNote(config, process.env, cpuFlags()),
+        detail: describeNativeAddon(load.addon),
+        note: pinnedKernelNote(load.addon.config(), process.env, cpuFlags),
       };
     }
     case "wasm": {
